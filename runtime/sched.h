@@ -1,0 +1,118 @@
+// The scheduler: carriers, fibers, park/unpark. See the design comment at the
+// top of sched.cpp.
+//
+// Where each function may be called from (STYLE §9):
+//   F  = a fiber, in fiber context (fiber_context() true)
+//   C  = runtime code on a carrier (guard held), including F
+//   T  = any thread, managed or not
+//   S  = a signal handler
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "fiber.h"
+#include "ring.h"
+#include "runq.h"
+#include "timer.h"
+
+namespace rt {
+
+constexpr int64_t kNoDeadline = INT64_MAX;
+
+struct Carrier {
+  Fiber* current = nullptr;  // the fiber running here (owner-only)
+  Fiber* root = nullptr;     // the thread's own context, adopted as a fiber
+  // >0 while runtime code runs on this carrier. Every context switch happens
+  // inside the runtime, so the count is 1 at each switch and each fiber
+  // leaves the runtime by decrementing it: it reads as "the fiber now
+  // running is inside ringlet", and interposed calls made then (from the
+  // runtime itself, or from a signal handler that interrupted it) pass
+  // straight through. Owner-only.
+  int guard = 0;
+  RunQueue runq;             // owner-only
+  Inbox inbox;               // any thread pushes; owner drains
+  TimerHeap timers;          // owner-only
+  Ring ring;                 // owner-only
+  std::atomic<bool> sleeping{false};  // owner sets before it waits in the kernel
+  uint32_t pass_left = 0;    // fibers left in the current pass before polling
+  Fiber* dying = nullptr;    // exited fiber, finalized after the next switch
+  int wake_fd = -1;          // eventfd: other threads wake a sleeping carrier
+  uint64_t wake_buf = 0;
+  Completion wake_done{};
+  uint64_t switches = 0, polls = 0;
+};
+
+// The carrier of the calling thread, or null.
+extern thread_local Carrier* tl_carrier __attribute__((tls_model("initial-exec")));
+
+inline Carrier* carrier() { return tl_carrier; }                       // T S
+inline Fiber* current() { return tl_carrier ? tl_carrier->current : nullptr; }  // T S
+// True when the caller may park: a fiber outside the runtime.
+inline bool fiber_context() {                                        // T S
+  Carrier* c = tl_carrier;
+  return c && c->guard == 0;
+}
+
+// Marks runtime code on a carrier (see Carrier::guard).
+class Guard {
+ public:
+  explicit Guard(Carrier* c) : c_(c) { ++c_->guard; }
+  ~Guard() { --c_->guard; }
+  Guard(const Guard&) = delete;
+  Guard& operator=(const Guard&) = delete;
+
+ private:
+  Carrier* c_;
+};
+
+struct StartResult {
+  int err = 0;             // -errno
+  const char* why = "";    // words for the one-line message
+};
+
+// Makes the calling thread a carrier; its current context becomes the root
+// fiber. T (not a carrier yet).
+StartResult start_carrier();
+// Undoes start_carrier: only the root fiber may remain. C (root fiber).
+void stop_carrier();
+// In the child of fork(): the calling fiber becomes the root of a fresh
+// carrier; every other fiber is gone, as every other thread is. C.
+StartResult restart_after_fork();
+// When the last fiber exits the process exits with status 0, as it does when
+// the last thread calls pthread_exit. Set by the preload, not by unit tests.
+void exit_process_with_last_fiber(bool on);
+
+struct SpawnAttr {
+  size_t stack_size = 0;        // 0: configured default
+  size_t guard_size = 0;        // 0: one page
+  void* stack_addr = nullptr;   // program-provided stack (lowest address)
+  size_t stack_addr_size = 0;
+  bool detached = false;
+};
+
+// Creates a runnable fiber on the calling carrier. Returns 0 or -EAGAIN. C.
+int spawn(void* (*fn)(void*), void* arg, const SpawnAttr& attr, Fiber** out);
+// Waits for f to exit, then frees it. 0, -EDEADLK, -EINVAL. F or T.
+int join(Fiber* f, void** retval);
+// 0 or -EINVAL (already detached). F or T.
+int detach(Fiber* f);
+// Ends the calling fiber: pthread key destructors, then never returns. F.
+[[noreturn]] void exit_current(void* retval);
+
+// Runs the other runnable fibers, then this one again. C.
+void yield();
+// Waits until unparked. Spurious returns are possible: callers loop on their
+// own condition. C.
+void park();
+// As park, with a deadline (CLOCK_MONOTONIC ns). Returns false if the
+// deadline passed (the fiber's timer fired), true otherwise. C.
+bool park_until(int64_t deadline);
+// Makes a parked fiber runnable, or makes its next park return at once.
+// T (any thread, managed or not), not S.
+void unpark(Fiber* f);
+
+// Fibers alive in this process (including roots).
+uint32_t live_fibers();
+
+}  // namespace rt
