@@ -116,12 +116,12 @@ unsigned Ring::reap() {
     uintptr_t ud = cqe->user_data;
     int32_t res = cqe->res;
     uint32_t fl = cqe->flags;
-    // Advance before dispatch: done() may queue new SQEs but never reaps.
+    // Advance before dispatch: complete() may queue new SQEs but never reaps.
     io_uring_cq_advance(&ring_, 1);
     auto* c = reinterpret_cast<Completion*>(ud & ~kBackground);
     if (!c) continue;
     if (!(ud & kBackground)) --inflight_;
-    c->done(c, res, fl);
+    c->complete(c, res, fl);
   }
   return n;
 }

@@ -17,7 +17,7 @@
 namespace rt {
 
 struct Completion {
-  void (*done)(Completion* self, int32_t res, uint32_t cqe_flags);
+  void (*complete)(Completion* self, int32_t res, uint32_t cqe_flags);
 };
 
 // Opcodes ringlet needs, probed at start (Seastar's try_create_uring habit):

@@ -218,7 +218,7 @@ StartResult setup(Carrier* c) {
     return res;
   }
   c->wake_fd = (int)fd;
-  c->wake_done.done = wake_done;
+  c->wake_done.complete = wake_done;
   wake_done(&c->wake_done, 0, 0);
   return res;
 }

@@ -1,0 +1,40 @@
+// Waiting for io_uring in fiber context: the one place that submits a
+// request for the calling fiber, parks it, and honours a deadline by
+// cancelling the request and still waiting for its CQE (the kernel may be
+// writing into the caller's buffer until then).
+//
+// All functions: C in fiber context (router handlers, guard held).
+#pragma once
+
+#include <liburing.h>
+
+#include <cstdint>
+
+#include "ring.h"
+#include "sched.h"
+
+namespace rt {
+
+struct IoOp : Completion {
+  Fiber* fiber = nullptr;
+  int32_t res = 0;
+  uint32_t cqe_flags = 0;
+  bool done = false;
+  IoOp();
+};
+
+// An SQE of the calling carrier's ring, to prepare and then pass to submit.
+io_uring_sqe* io_sqe();
+// Hands sqe to the ring tagged with op; the fiber keeps running.
+void io_track(io_uring_sqe* sqe, IoOp& op);
+// Parks until op completes. With a deadline, the request is cancelled when
+// it passes; returns -ETIMEDOUT if the cancellation took effect, else the
+// request's own result (which may have raced the deadline and won).
+int io_wait(IoOp& op, int64_t deadline);
+// io_track + io_wait.
+int io_submit_wait(io_uring_sqe* sqe, IoOp& op, int64_t deadline);
+
+// Deadline `ns` from now, kNoDeadline for 0 (no timeout).
+int64_t deadline_after(int64_t ns);
+
+}  // namespace rt

@@ -1,0 +1,146 @@
+// Router handlers: recv*, send*, accept, connect.
+#include <cerrno>
+#include <sys/socket.h>
+
+#include "config.h"
+#include "io_wait.h"
+#include "raw.h"
+#include "sys.h"
+#include "xfer.h"
+
+namespace rt::sys {
+
+namespace {
+
+long pass(long nr, const Args& a) {
+  return raw::syscall6(nr, a.a[0], a.a[1], a.a[2], a.a[3], a.a[4], a.a[5]);
+}
+
+// Blocking socket calls park; MSG_DONTWAIT, O_NONBLOCK and anything that is
+// not a socket get the kernel's own answer.
+bool parks(const fd::Info& fi, int flags) { return fi.socket() && !fi.nonblock && !(flags & MSG_DONTWAIT); }
+
+// Descriptors that arrive in SCM_RIGHTS take numbers ringlet never saw made.
+void forget_passed_fds(const msghdr* m) {
+  if (!m || !m->msg_control) return;
+  for (cmsghdr* c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(const_cast<msghdr*>(m), c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    const int* fds = reinterpret_cast<const int*>(CMSG_DATA(c));
+    size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < n; ++i) fd::forget(fds[i]);
+  }
+}
+
+// recvfrom(fd, buf, len, flags, addr, addrlen)
+long h_recvfrom(const Args& a) {
+  fd::Info fi = fd::get(int(a.a[0]));
+  if (!parks(fi, int(a.a[3]))) return pass(SYS_recvfrom, a);
+  xfer::Req r;
+  r.fd = int(a.a[0]);
+  r.sock = true;
+  r.buf = reinterpret_cast<void*>(a.a[1]);
+  r.len = size_t(a.a[2]);
+  r.flags = int(a.a[3]);
+  r.addr = reinterpret_cast<sockaddr*>(a.a[4]);
+  r.addrlen = reinterpret_cast<socklen_t*>(a.a[5]);
+  if (!r.addrlen) r.addr = nullptr;
+  return xfer::run(r, fi);
+}
+
+// sendto(fd, buf, len, flags, dest, destlen)
+long h_sendto(const Args& a) {
+  fd::Info fi = fd::get(int(a.a[0]));
+  if (!parks(fi, int(a.a[3]))) return pass(SYS_sendto, a);
+  xfer::Req r;
+  r.fd = int(a.a[0]);
+  r.sock = true;
+  r.write = true;
+  r.buf = reinterpret_cast<void*>(a.a[1]);
+  r.len = size_t(a.a[2]);
+  r.flags = int(a.a[3]);
+  r.addr = reinterpret_cast<sockaddr*>(a.a[4]);
+  r.destlen = socklen_t(a.a[5]);
+  return xfer::run(r, fi);
+}
+
+long h_recvmsg(const Args& a) {
+  auto* m = reinterpret_cast<msghdr*>(a.a[1]);
+  fd::Info fi = fd::get(int(a.a[0]));
+  long res;
+  if (!parks(fi, int(a.a[2]))) {
+    res = pass(SYS_recvmsg, a);
+  } else {
+    xfer::Req r;
+    r.fd = int(a.a[0]);
+    r.sock = true;
+    r.flags = int(a.a[2]);
+    r.msg = m;
+    res = xfer::run(r, fi);
+  }
+  if (res >= 0) forget_passed_fds(m);
+  return res;
+}
+
+long h_sendmsg(const Args& a) {
+  fd::Info fi = fd::get(int(a.a[0]));
+  if (!parks(fi, int(a.a[2]))) return pass(SYS_sendmsg, a);
+  xfer::Req r;
+  r.fd = int(a.a[0]);
+  r.sock = true;
+  r.write = true;
+  r.flags = int(a.a[2]);
+  r.msg = reinterpret_cast<msghdr*>(a.a[1]);
+  return xfer::run(r, fi);
+}
+
+long accept_common(long nr, const Args& a, int flags) {
+  int fd = int(a.a[0]);
+  fd::Info fi = fd::get(fd);
+  long res;
+  if (!parks(fi, 0)) {
+    res = pass(nr, a);
+  } else {
+    IoOp op;
+    io_uring_sqe* s = io_sqe();
+    io_uring_prep_accept(s, fd, reinterpret_cast<sockaddr*>(a.a[1]), reinterpret_cast<socklen_t*>(a.a[2]),
+                         flags);
+    res = io_submit_wait(s, op, deadline_after(fi.rcvtimeo));
+    if (res == -ETIMEDOUT) res = -EAGAIN;
+  }
+  if (res >= 0) fd::accepted(int(res), fd, flags & SOCK_NONBLOCK);
+  return res;
+}
+
+long h_accept(const Args& a) { return accept_common(SYS_accept, a, 0); }
+long h_accept4(const Args& a) { return accept_common(SYS_accept4, a, int(a.a[3])); }
+
+// connect(fd, addr, len). A blocking connect waits for the handshake; with
+// SO_SNDTIMEO it gives up with EINPROGRESS, as Linux does, and the
+// connection attempt goes on.
+long h_connect(const Args& a) {
+  int fd = int(a.a[0]);
+  fd::Info fi = fd::get(fd);
+  if (!parks(fi, 0) || fi.kind != fd::kSocketStream) return pass(SYS_connect, a);
+  IoOp op;
+  io_uring_sqe* s = io_sqe();
+  io_uring_prep_connect(s, fd, reinterpret_cast<const sockaddr*>(a.a[1]), socklen_t(a.a[2]));
+  long res = io_submit_wait(s, op, deadline_after(fi.sndtimeo));
+  return res == -ETIMEDOUT ? -EINPROGRESS : res;
+}
+
+constexpr uint32_t F = config::kNet;
+
+}  // namespace
+
+extern const Def kNetDefs[] = {
+    {SYS_recvfrom, {"recvfrom", F, Policy::Ring, h_recvfrom, "blocking socket: park the fiber; SO_RCVTIMEO honoured"}},
+    {SYS_sendto, {"sendto", F, Policy::Ring, h_sendto, "blocking socket: park until all is sent; SO_SNDTIMEO"}},
+    {SYS_recvmsg, {"recvmsg", F, Policy::Ring, h_recvmsg, "as recvfrom; fds received in SCM_RIGHTS recorded"}},
+    {SYS_sendmsg, {"sendmsg", F, Policy::Ring, h_sendmsg, "as sendto"}},
+    {SYS_accept, {"accept", F, Policy::Ring, h_accept, "blocking socket: park until a connection arrives"}},
+    {SYS_accept4, {"accept4", F, Policy::Ring, h_accept4, "as accept; SOCK_NONBLOCK recorded"}},
+    {SYS_connect, {"connect", F, Policy::Ring, h_connect, "blocking stream socket: park during the handshake"}},
+};
+extern const unsigned kNetDefCount = sizeof kNetDefs / sizeof kNetDefs[0];
+
+}  // namespace rt::sys
