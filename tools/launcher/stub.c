@@ -1,2 +1,0 @@
-/* Placeholder until the launcher lands. */
-int main(void) { return 1; }
