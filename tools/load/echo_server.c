@@ -1,0 +1,163 @@
+/* echo_server: a plain thread-per-connection TCP echo server, written the way
+ * servers were written in 1998. It knows nothing of ringlet: main() accepts in
+ * a blocking loop and hands every connection to a detached pthread (default
+ * attributes) that does blocking read()/write() until EOF.
+ *
+ *   echo_server [--port P] [--bind ADDR]
+ *
+ * Listens on ADDR:P (default 127.0.0.1, port 0 = ephemeral), prints
+ * "port N" on stdout once listening, and runs until SIGTERM or SIGINT, then
+ * exits 0. Used by tools/demo and tools/bench, natively and under ringlet. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BACKLOG 4096
+#define BUF_SIZE 4096
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: echo_server [--port P] [--bind ADDR]\n");
+	exit(2);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	_exit(0);
+}
+
+/* Writes all of buf, as the kernel lets us. Returns 0, or -1 on error. */
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void *serve(void *arg)
+{
+	int fd = (int)(long)arg;
+	char buf[BUF_SIZE];
+
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break; /* EOF, or the peer reset the connection */
+		if (write_all(fd, buf, (size_t)n) < 0)
+			break;
+	}
+	close(fd);
+	return NULL;
+}
+
+/* One line per second at most, so a storm of failures stays readable. */
+static void complain(const char *what, int err)
+{
+	static time_t last;
+	time_t now = time(NULL);
+	if (now != last) {
+		last = now;
+		fprintf(stderr, "echo_server: %s: %s\n", what, strerror(err));
+	}
+}
+
+int main(int argc, char **argv)
+{
+	const char *bind_addr = "127.0.0.1";
+	long port = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) {
+			char *end;
+			port = strtol(argv[++i], &end, 10);
+			if (*end || port < 0 || port > 65535)
+				usage();
+		} else if (strcmp(argv[i], "--bind") == 0 && i + 1 < argc) {
+			bind_addr = argv[++i];
+		} else {
+			usage();
+		}
+	}
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	struct sockaddr_in addr;
+	memset(&addr, 0, sizeof addr);
+	addr.sin_family = AF_INET;
+	addr.sin_port = htons((unsigned short)port);
+	if (inet_pton(AF_INET, bind_addr, &addr.sin_addr) != 1) {
+		fprintf(stderr, "echo_server: bad address %s\n", bind_addr);
+		return 2;
+	}
+
+	int lfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (lfd < 0) {
+		perror("echo_server: socket");
+		return 1;
+	}
+	int one = 1;
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (bind(lfd, (struct sockaddr *)&addr, sizeof addr) < 0) {
+		perror("echo_server: bind");
+		return 1;
+	}
+	if (listen(lfd, BACKLOG) < 0) {
+		perror("echo_server: listen");
+		return 1;
+	}
+	socklen_t alen = sizeof addr;
+	getsockname(lfd, (struct sockaddr *)&addr, &alen);
+	printf("port %d\n", ntohs(addr.sin_port));
+	fflush(stdout);
+
+	for (;;) {
+		int fd = accept(lfd, NULL, NULL);
+		if (fd < 0) {
+			int err = errno;
+			if (err == EINTR || err == ECONNABORTED)
+				continue;
+			complain("accept", err);
+			if (err == EMFILE || err == ENFILE || err == ENOBUFS ||
+			    err == ENOMEM) {
+				usleep(10000); /* wait for connections to close */
+				continue;
+			}
+			return 1;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+
+		pthread_t tid;
+		int err = pthread_create(&tid, NULL, serve, (void *)(long)fd);
+		if (err != 0) {
+			complain("pthread_create", err);
+			close(fd);
+			continue;
+		}
+		pthread_detach(tid);
+	}
+}
