@@ -11,7 +11,7 @@ namespace rt::config {
 Config cfg;
 
 bool parse_size(const char* s, size_t* out) {
-  if (!s || !*s) return false;
+  if (!s || *s < '0' || *s > '9') return false;  // no sign, no blanks
   char* end = nullptr;
   errno = 0;
   unsigned long long v = strtoull(s, &end, 10);
@@ -34,6 +34,10 @@ bool parse_size(const char* s, size_t* out) {
 namespace {
 
 bool parse_int(const char* v, long lo, long hi, long* out, char* err, size_t n) {
+  if ((*v < '0' || *v > '9') && !(*v == '-' && v[1] >= '0' && v[1] <= '9')) {
+    snprintf(err, n, "is not a whole number from %ld to %ld", lo, hi);
+    return false;
+  }
   char* end = nullptr;
   errno = 0;
   long x = strtol(v, &end, 10);
@@ -100,6 +104,10 @@ constexpr FamilyName kFamilies[] = {
 
 // "all", "none", "io,net", "all,-poll"
 bool p_patch(const char* v, Config& c, char* err, size_t n) {
+  if (!*v) {
+    snprintf(err, n, "is empty (use 'none' to switch every family off)");
+    return false;
+  }
   uint32_t set = 0;
   bool first = true;
   const char* p = v;
@@ -122,7 +130,10 @@ bool p_patch(const char* v, Config& c, char* err, size_t n) {
     else set |= bit;
     first = false;
     p += len;
-    if (*p == ',') ++p;
+    if (*p == ',' && !*++p) {
+      snprintf(err, n, "ends with a comma");
+      return false;
+    }
   }
   c.families = set;
   return true;

@@ -1,7 +1,7 @@
 // Configuration: one table of RINGLET_* variables (DESIGN "Configuration").
 //
 // Parsed tolerantly at start: a bad value is one warning line and the
-// default. The launcher (tools/ringlet) uses the same table to validate its
+// default. The launcher (tools/launcher) uses the same table to validate its
 // flags strictly, so both speak with one voice.
 #pragma once
 

@@ -111,8 +111,11 @@ void store(Entry* e, const Info& i, uint32_t desc, bool shared) {
   e->rcvtimeo.store(i.rcvtimeo, std::memory_order_relaxed);
   e->sndtimeo.store(i.sndtimeo, std::memory_order_relaxed);
   e->desc.store(desc, std::memory_order_relaxed);
-  uint32_t b = uint32_t(i.kind) | kKnown | (i.nonblock ? kNonblock : 0) | (i.exact ? kExact : 0) |
-               (i.no_nowait ? kNoNowait : 0) | (shared ? kShared : 0);
+  uint32_t b = uint32_t(i.kind) | kKnown;
+  if (i.nonblock) b |= kNonblock;
+  if (i.exact) b |= kExact;
+  if (i.no_nowait) b |= kNoNowait;
+  if (shared) b |= kShared;
   e->bits.store(b, std::memory_order_release);
 }
 

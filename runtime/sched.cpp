@@ -103,12 +103,11 @@ void release_ref(Fiber* f) {
   if (f->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) free_fiber(f);
 }
 
-// Runs in the fiber that was switched to, on behalf of the one that left.
+// Runs in the fiber that was switched to, on behalf of one that exited: its
+// stack is free to go only now that nobody runs on it.
 void after_switch(Carrier* c) {
   if (Fiber* d = c->dying) {
     c->dying = nullptr;
-    d->exited.store(1, std::memory_order_seq_cst);
-    futex::wake(&d->exited, INT_MAX);
     release_ref(d);
   }
 }
@@ -374,6 +373,10 @@ void exit_current(void* retval) {
     exit(0);
   }
   ++c->guard;
+  // Joiners may go on now (they only read retval); the stack itself is
+  // released after the switch away from it (after_switch).
+  self->exited.store(1, std::memory_order_seq_cst);
+  futex::wake(&self->exited, INT_MAX);
   self->state.store(kDead, std::memory_order_relaxed);
   c->dying = self;
   schedule(c, self);

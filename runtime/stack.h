@@ -1,10 +1,21 @@
-// Fiber stacks: anonymous mappings with a guard area below, committed lazily
-// (MAP_NORESERVE; only touched pages cost memory), pooled and reused.
+// Fiber stacks: slots carved from large anonymous mappings ("slabs"), each
+// with a guard area at its low end, committed lazily (MAP_NORESERVE: only
+// touched pages cost memory), pooled and reused.
 //
-// Guard pages: where the kernel has MADV_GUARD_INSTALL (6.13+), the guard is a
-// page-table marker inside one read-write mapping, so a stack costs one VMA
-// and adjacent stacks merge (vm.max_map_count stays out of reach at 100,000
-// fibers). Elsewhere the guard is mprotect(PROT_NONE): two VMAs per stack.
+// Why slabs. On this kind of machine the cost of a stack is its page-table
+// work, not its bytes: a first touch of a fresh 2 MiB region allocates a
+// page-table page, and mmap/munmap per stack pay a TLB shootdown each. In a
+// slab, slots sit back to back, so the top page of one slot and the guard of
+// the next share one page-table page; one mmap serves 64 stacks and one
+// munmap returns them. A released slot keeps its touched pages and is handed
+// out again first (LIFO), so a steady create/exit cycle costs no system call
+// at all.
+//
+// Guards: where the kernel has MADV_GUARD_INSTALL (6.13+) the guard is a
+// page-table marker inside the read-write mapping, so a slab stays one VMA
+// (vm.max_map_count stays out of reach at 100,000 fibers); all guards of a
+// slab are installed by one process_madvise where possible. Elsewhere the
+// guard is mprotect(PROT_NONE), two VMAs per stack.
 //
 // Thread-safe (a spinlock); callable from fibers and plain threads, not from
 // signal handlers.
@@ -17,10 +28,13 @@
 
 namespace rt {
 
+struct Slab;
+
 struct Stack {
-  char* map = nullptr;   // start of the mapping (the guard area)
+  char* map = nullptr;   // start of the slot (the guard area)
   size_t guard = 0;      // bytes of guard at `map`
   size_t size = 0;       // usable bytes above the guard
+  Slab* slab = nullptr;  // owning slab; null for a stack given by the program
   char* lo() const { return map + guard; }
   char* hi() const { return map + guard + size; }
   bool in_guard(const void* p) const {
@@ -31,37 +45,38 @@ struct Stack {
 
 class StackPool {
  public:
-  // How many stacks of one size the pool keeps for reuse.
-  static constexpr unsigned kMaxCached = 256;
+  static constexpr unsigned kSlots = 64;     // stacks per slab
+  static constexpr unsigned kClasses = 8;    // distinct (size, guard) pairs pooled
 
   // Rounds size and guard up to pages. Returns 0, or -EAGAIN when the
   // address space or memory is exhausted (pthread_create's answer).
   int acquire(size_t size, size_t guard, Stack* out);
   void release(const Stack& s);
-  // Unmaps every cached stack (tests; after fork the cache stays valid).
+  // Returns every wholly free slab to the kernel.
   void trim();
 
-  unsigned cached() const { return count_; }
-  // How the last guard was installed: true for MADV_GUARD_INSTALL.
+  // Stacks handed out and not released, and slabs mapped (tests, reports).
+  unsigned in_use() const { return in_use_; }
+  unsigned slabs() const { return slabs_; }
   static bool guard_markers();
 
   static size_t page_size();
   static size_t default_size();  // RLIMIT_STACK, as glibc; 2 MiB if unlimited
 
  private:
-  struct Free {
-    Free* next;
-    Stack s;
-  };
-  static constexpr int kClasses = 8;
   struct Class {
     size_t size = 0, guard = 0;
-    Free* head = nullptr;
-    unsigned n = 0;
+    Slab* partial = nullptr;  // slabs with a free slot, most recent first
+    unsigned free_slots = 0;
   };
+  Class* class_for(size_t size, size_t guard);
+  Slab* new_slab(Class* c);
+  void unmap_slab(Slab* s);
+
   SpinLock lock_;
   Class classes_[kClasses];
-  unsigned count_ = 0;
+  unsigned in_use_ = 0;
+  unsigned slabs_ = 0;
 };
 
 StackPool& stack_pool();

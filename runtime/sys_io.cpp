@@ -5,6 +5,7 @@
 // descriptors the program made non-blocking. Everything else (sockets,
 // pipes, terminals, eventfds...) goes through xfer::run.
 #include <fcntl.h>
+#include <climits>
 #include <sys/uio.h>
 
 #include "config.h"

@@ -202,7 +202,7 @@ long h_select(const Args& a) {
   long r = select_core(int(a.a[0]), reinterpret_cast<fd_set*>(a.a[1]), reinterpret_cast<fd_set*>(a.a[2]),
                        reinterpret_cast<fd_set*>(a.a[3]), deadline, zero);
   if (tv && r >= 0) {  // Linux reports the time left
-    timespec left;
+    timespec left{0, 0};
     remaining_ts(&left, deadline);
     tv->tv_sec = left.tv_sec;
     tv->tv_usec = left.tv_nsec / 1000;

@@ -1,0 +1,121 @@
+// Start-up (STYLE §4): a constructor makes the main thread the first carrier
+// and main() its first fiber. Calls that arrive before it (other libraries'
+// constructors) pass straight through; so does everything if io_uring is
+// missing, with one line saying so (DESIGN rule 7).
+#include <pthread.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <cstring>
+
+#include "export.h"
+#include "runtime/config.h"
+#include "runtime/log.h"
+#include "runtime/raw.h"
+#include "runtime/sched.h"
+#include "runtime/sys.h"
+#include "threads.h"
+
+extern char** environ;
+
+namespace {
+
+bool g_started = false;
+
+void warn_line(const char* line) { rt::log::say("%s", line); }
+
+// In a forked child the calling fiber is all that is left, as the calling
+// thread is all that is left of a threaded process: it carries on as the
+// root of a fresh carrier with its own ring.
+void after_fork_child() {
+  if (!rt::carrier()) return;
+  rt::StartResult r = rt::restart_after_fork();
+  if (r.err) rt::log::say("forked child: io_uring unavailable (%s); calls pass straight through", r.why);
+}
+
+// ---- stack overflow report (DESIGN rule 8) --------------------------------
+
+char* utoa(unsigned long v, char* end) {
+  *--end = 0;
+  do {
+    *--end = char('0' + v % 10);
+    v /= 10;
+  } while (v);
+  return end;
+}
+
+void restore_default(int sig) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = SIG_DFL;
+  rt::raw::sys(SYS_rt_sigaction, sig, &sa, nullptr, 8);
+}
+
+void on_fault(int sig, siginfo_t* si, void*) {
+  rt::Fiber* f = rt::current();
+  if (f && !(f->flags & rt::kFiberRoot) && f->stack.guard && f->stack.in_guard(si->si_addr)) {
+    char id[24], kib[24];
+    const char* name = f->name[0] ? f->name : "";
+    const char* pieces[] = {"fiber ", utoa(f->id - rt::kFiberIdBase, id + sizeof id), name[0] ? " (" : "",
+                            name, name[0] ? ")" : "", " overflowed its stack of ",
+                            utoa(f->stack.size >> 10, kib + sizeof kib),
+                            " KiB; give the thread a bigger stack, or set RINGLET_STACK_SIZE", nullptr};
+    rt::log::say_raw(pieces);
+  }
+  // Let the fault happen again with the default action (a core dump).
+  restore_default(sig);
+}
+
+// Installed only where the program has no handler of its own yet.
+void install_overflow_report() {
+  size_t size = 64 << 10;
+  void* alt = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (alt == MAP_FAILED) return;
+  stack_t ss{alt, 0, size};
+  stack_t old;
+  if (sigaltstack(nullptr, &old) == 0 && !(old.ss_flags & SS_DISABLE)) {
+    munmap(alt, size);  // the program has its own alternate stack: keep it
+  } else if (sigaltstack(&ss, nullptr) != 0) {
+    munmap(alt, size);
+    return;
+  }
+  for (int sig : {SIGSEGV, SIGBUS}) {
+    struct sigaction cur;
+    if (sigaction(sig, nullptr, &cur) != 0 || cur.sa_handler != SIG_DFL) continue;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_fault;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    sigaction(sig, &sa, nullptr);
+  }
+}
+
+__attribute__((constructor(101))) void ringlet_start() {
+  if (g_started) return;
+  g_started = true;
+  rt::config::load(environ, nullptr);  // first pass: where to log
+  if (rt::config::cfg.log_path && rt::log::open_file(rt::config::cfg.log_path) != 0)
+    rt::log::say("RINGLET_LOG=%s cannot be opened; writing to stderr", rt::config::cfg.log_path);
+  rt::config::load(environ, warn_line);
+  rt::log::debug_enabled = rt::config::cfg.debug;
+  ringlet::real::resolve();
+  if (rt::config::cfg.disabled) return;
+  if (rt::config::cfg.carriers > 1)
+    rt::log::say("RINGLET_CARRIERS=%d: this version runs one carrier; using 1", rt::config::cfg.carriers);
+  rt::sys::configure(rt::config::cfg.families);
+  rt::StartResult r = rt::start_carrier();
+  if (r.err) {
+    rt::log::say("io_uring unavailable (%s); calls pass straight through, threads stay threads", r.why);
+    return;
+  }
+  ringlet::set_root_handle(REAL(pthread_self)());
+  rt::exit_process_with_last_fiber(true);
+  pthread_atfork(nullptr, nullptr, after_fork_child);
+  install_overflow_report();
+  RINGLET_DEBUG_LOG("started: pid %d, stack %zu KiB, io %s", int(getpid()),
+                    (rt::config::cfg.stack_size ?: 0) >> 10,
+                    rt::config::cfg.io == rt::config::IoMode::Ring ? "ring" : "try");
+}
+
+}  // namespace

@@ -1,0 +1,25 @@
+// Thread identity shared by the pthread wrappers.
+#pragma once
+
+#include <pthread.h>
+
+#include <cstdint>
+#include <ctime>
+
+#include "runtime/fiber.h"
+
+namespace ringlet {
+
+// pthread_self() as the program sees it.
+pthread_t self_handle();
+// The fiber a pthread_t names, or null for a thread ringlet does not manage.
+rt::Fiber* fiber_of(pthread_t t);
+// The root fiber's pthread_t: the carrier thread's own.
+void set_root_handle(pthread_t t);
+pthread_t root_handle();
+
+// An absolute time on `clock` as a CLOCK_MONOTONIC deadline in ns.
+int64_t deadline_from(clockid_t clock, const timespec* abs);
+bool valid_abstime(const timespec* abs);
+
+}  // namespace ringlet

@@ -1,0 +1,43 @@
+// sleep, usleep, nanosleep, clock_nanosleep, sched_yield (the "time" family).
+// sleep and usleep reach nanosleep inside libc, where ringlet cannot see
+// it (STYLE §2): each public name is hooked.
+#include <sched.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "export.h"
+
+using ringlet::edge;
+using ringlet::fiber_path;
+using rt::sys::call;
+
+RINGLET_EXPORT int nanosleep(const struct timespec* req, struct timespec* rem) {
+  if (!fiber_path()) return REAL(nanosleep)(req, rem);
+  return int(edge(call(SYS_nanosleep, req, rem)));
+}
+
+// Returns an error number, not -1/errno.
+RINGLET_EXPORT int clock_nanosleep(clockid_t clk, int flags, const struct timespec* req, struct timespec* rem) {
+  if (!fiber_path()) return REAL(clock_nanosleep)(clk, flags, req, rem);
+  long r = call(SYS_clock_nanosleep, clk, flags, req, rem);
+  return r < 0 ? int(-r) : 0;
+}
+
+RINGLET_EXPORT unsigned sleep(unsigned seconds) {
+  if (!fiber_path()) return REAL(sleep)(seconds);
+  struct timespec ts = {time_t(seconds), 0};
+  call(SYS_nanosleep, &ts, nullptr);
+  return 0;  // no signal cut it short
+}
+
+RINGLET_EXPORT int usleep(useconds_t us) {
+  if (!fiber_path()) return REAL(usleep)(us);
+  struct timespec ts = {time_t(us / 1000000), long(us % 1000000) * 1000};
+  return int(edge(call(SYS_nanosleep, &ts, nullptr)));
+}
+
+RINGLET_EXPORT int sched_yield(void) noexcept {
+  if (!fiber_path()) return REAL(sched_yield)();
+  return int(edge(call(SYS_sched_yield)));
+}

@@ -1,0 +1,53 @@
+#include "cond.h"
+
+#include <cerrno>
+#include <climits>
+
+#include "../sched.h"
+#include "futex.h"
+
+namespace rt::sync {
+
+void cond_init(Cond* c, clockid_t clock) {
+  c->seq.store(0, std::memory_order_relaxed);
+  c->waiters.store(0, std::memory_order_relaxed);
+  c->clock = uint32_t(clock);
+}
+
+int cond_wait(Cond* c, Mutex* m, int64_t deadline) {
+  int kind = m->kind & 3;
+  if ((kind == kErrorCheck || kind == kRecursive) && m->owner.load(std::memory_order_relaxed) != self_id())
+    return EPERM;
+  c->waiters.fetch_add(1, std::memory_order_seq_cst);
+  uint32_t seq = c->seq.load(std::memory_order_seq_cst);
+  uint32_t saved = release_all(m);
+  int r = 0;
+  // One sleep: POSIX allows a spurious return, and the caller loops on its
+  // predicate; only a timeout is reported.
+  if (futex::wait(&c->seq, seq, deadline) == -ETIMEDOUT) r = ETIMEDOUT;
+  c->waiters.fetch_sub(1, std::memory_order_relaxed);
+  reacquire(m, saved);
+  return r;
+}
+
+int cond_wait_with(Cond* c, void (*unlock)(void*), void (*relock)(void*), void* m, int64_t deadline) {
+  c->waiters.fetch_add(1, std::memory_order_seq_cst);
+  uint32_t seq = c->seq.load(std::memory_order_seq_cst);
+  unlock(m);
+  int r = futex::wait(&c->seq, seq, deadline) == -ETIMEDOUT ? ETIMEDOUT : 0;
+  c->waiters.fetch_sub(1, std::memory_order_relaxed);
+  relock(m);
+  return r;
+}
+
+void cond_signal(Cond* c) {
+  c->seq.fetch_add(1, std::memory_order_seq_cst);
+  if (c->waiters.load(std::memory_order_seq_cst) > 0) futex::wake(&c->seq, 1);
+}
+
+void cond_broadcast(Cond* c) {
+  c->seq.fetch_add(1, std::memory_order_seq_cst);
+  if (c->waiters.load(std::memory_order_seq_cst) > 0) futex::wake(&c->seq, INT_MAX);
+}
+
+}  // namespace rt::sync
