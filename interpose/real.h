@@ -94,6 +94,9 @@
   X(pthread_cond_signal, int, (pthread_cond_t*), 1)                                              \
   X(pthread_cond_broadcast, int, (pthread_cond_t*), 1)                                           \
   X(pthread_cond_destroy, int, (pthread_cond_t*), 1)                                             \
+  X(pthread_barrier_init, int, (pthread_barrier_t*, const pthread_barrierattr_t*, unsigned), 1) \
+  X(pthread_barrier_wait, int, (pthread_barrier_t*), 1)                                         \
+  X(pthread_barrier_destroy, int, (pthread_barrier_t*), 1)                                      \
   X(sem_init, int, (sem_t*, int, unsigned), 1)                                                   \
   X(sem_wait, int, (sem_t*), 1)                                                                  \
   X(sem_timedwait, int, (sem_t*, const struct timespec*), 1)                                     \

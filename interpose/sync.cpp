@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "export.h"
+#include "runtime/sync/barrier.h"
 #include "runtime/sync/cond.h"
 #include "runtime/sync/mutex.h"
 #include "runtime/sync/once.h"
@@ -20,6 +21,7 @@
 
 using ringlet::deadline_from;
 using ringlet::valid_abstime;
+using rt::sync::Barrier;
 using rt::sync::Cond;
 using rt::sync::Mutex;
 using rt::sync::Sem;
@@ -32,6 +34,7 @@ static_assert(offsetof(pthread_mutex_t, __data.__owner) == offsetof(Mutex, owner
 static_assert(offsetof(pthread_mutex_t, __data.__kind) == offsetof(Mutex, kind));
 static_assert(sizeof(Cond) <= offsetof(pthread_cond_t, __data.__wrefs));
 static_assert(sizeof(Sem) <= sizeof(sem_t));
+static_assert(sizeof(Barrier) <= 12 && sizeof(pthread_barrier_t) >= 16);
 
 namespace {
 
@@ -44,6 +47,11 @@ constexpr unsigned kGlibcCondShared = 1;
 Mutex* M(pthread_mutex_t* m) { return reinterpret_cast<Mutex*>(m); }
 Cond* C(pthread_cond_t* c) { return reinterpret_cast<Cond*>(c); }
 Sem* S(sem_t* s) { return reinterpret_cast<Sem*>(s); }
+Barrier* B(pthread_barrier_t* b) { return reinterpret_cast<Barrier*>(b); }
+// glibc keeps a barrier's futex flag at offset 12: 0 for process-shared,
+// FUTEX_PRIVATE_FLAG (128) otherwise; ringlet's barriers keep 128 there too.
+int& barrier_flag(pthread_barrier_t* b) { return *reinterpret_cast<int*>(reinterpret_cast<char*>(b) + 12); }
+constexpr int kPrivateFlag = 128;
 
 bool glibc_mutex(const pthread_mutex_t* m) { return m->__data.__kind & kGlibcMutexBits; }
 bool glibc_cond(const pthread_cond_t* c) { return c->__data.__wrefs & kGlibcCondShared; }
@@ -203,6 +211,30 @@ RINGLET_EXPORT int sem_trywait(sem_t* s) noexcept {
 RINGLET_EXPORT int sem_post(sem_t* s) noexcept {
   if (shared_sem(s)) return REAL(sem_post)(s);
   return int(ringlet::edge(-rt::sync::sem_post(S(s))));
+}
+
+// ---- barriers ------------------------------------------------------------
+
+RINGLET_EXPORT int pthread_barrier_init(pthread_barrier_t* b, const pthread_barrierattr_t* attr,
+                                        unsigned count) noexcept {
+  int pshared = PTHREAD_PROCESS_PRIVATE;
+  if (attr) pthread_barrierattr_getpshared(attr, &pshared);
+  if (pshared != PTHREAD_PROCESS_PRIVATE) return REAL(pthread_barrier_init)(b, attr, count);
+  if (count == 0) return EINVAL;
+  memset(b, 0, sizeof *b);
+  rt::sync::barrier_init(B(b), count);
+  barrier_flag(b) = kPrivateFlag;
+  return 0;
+}
+
+RINGLET_EXPORT int pthread_barrier_wait(pthread_barrier_t* b) {
+  if (barrier_flag(b) != kPrivateFlag) return REAL(pthread_barrier_wait)(b);
+  return rt::sync::barrier_wait(B(b)) ? PTHREAD_BARRIER_SERIAL_THREAD : 0;
+}
+
+RINGLET_EXPORT int pthread_barrier_destroy(pthread_barrier_t* b) noexcept {
+  if (barrier_flag(b) != kPrivateFlag) return REAL(pthread_barrier_destroy)(b);
+  return B(b)->arrived.load() != 0 ? EBUSY : 0;
 }
 
 // ---- pthread_once (the wrapper is in once.c, for its unwind cleanup) ------

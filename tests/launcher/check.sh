@@ -266,11 +266,11 @@ variables)
     expect_out "$line"
   done
   # The last one wins; variables already set stay unless a flag sets them.
-  RINGLET_IO=ring RINGLET_PATCH=none expect_runs "$R" --carriers 2 --carriers=4 --patch all "$bin/show-env"
-  expect_out "RINGLET_CARRIERS=4"
+  RINGLET_IO=ring RINGLET_PATCH=none expect_runs "$R" --stack-size 64K --stack-size=128K --patch all "$bin/show-env"
+  expect_out "RINGLET_STACK_SIZE=128K"
   expect_out "RINGLET_IO=ring"
   expect_out "RINGLET_PATCH=all"
-  expect_no_out "RINGLET_CARRIERS=2"
+  expect_no_out "RINGLET_STACK_SIZE=64K"
   # No flag, no variable.
   expect_runs "$R" "$bin/show-env"
   grep -q '^RINGLET_' "$tmp/out" && fail "a RINGLET_ variable was set without a flag"
@@ -283,8 +283,8 @@ dashdash)
   expect_out "argv[3]=--"
   expect_no_out "RINGLET_CARRIERS=5"
   # Options end at PROGRAM, with or without "--".
-  expect_runs "$R" --carriers 2 "$bin/show-env" --carriers 5 --help
-  expect_out "RINGLET_CARRIERS=2"
+  expect_runs "$R" --carriers 1 "$bin/show-env" --carriers 5 --help
+  expect_out "RINGLET_CARRIERS=1"
   expect_out "argv[1]=--carriers"
   expect_out "argv[3]=--help"
   expect_runs "$R" --io=try -- "$bin/show-env"

@@ -22,7 +22,7 @@ static inline int count_os_threads(void) {
   struct dirent *e;
   while ((e = readdir(d))) {
     if (e->d_name[0] == '.') continue;
-    char path[64], comm[32] = {0};
+    char path[300], comm[32] = {0};
     snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
     int fd = open(path, O_RDONLY);
     if (fd >= 0) {
