@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Edge cases of running under ringlet, each against the native run:
+#   fallback ERRNO PROG...  io_uring_setup fails with ERRNO: same result, and
+#                           one line saying ringlet passes calls through
+#   badenv PROG...          bad RINGLET_* values: same result, one warning
+#                           line per bad value, naming it
+#   overflow PROG           a thread overflows its stack: killed by SIGSEGV
+#                           as natively, after one line naming the fiber
+# Environment: LAUNCHER, NO_URING (paths). Exit 0 pass, 1 fail.
+set -u
+case_=$1; shift
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; for f in "$tmp"/*; do echo "--- ${f##*/}"; head -n 20 "$f"; done; exit 1; }
+
+case $case_ in
+fallback)
+  err=$1; shift
+  "$@" >"$tmp/native.out" 2>/dev/null </dev/null || fail "native run failed"
+  "$NO_URING" "$err" "$LAUNCHER" "$@" >"$tmp/ringlet.out" 2>"$tmp/ringlet.err" </dev/null
+  rc=$?
+  [ "$rc" = 77 ] && { echo "SKIP: seccomp unavailable"; exit 77; }
+  [ "$rc" = 0 ] || fail "exit status $rc without io_uring"
+  cmp -s "$tmp/native.out" "$tmp/ringlet.out" || fail "stdout differs from the native run"
+  want="ringlet: io_uring unavailable ($err); calls pass straight through, threads stay threads"
+  [ "$(grep -c '^ringlet:' "$tmp/ringlet.err")" = 1 ] || fail "expected exactly one ringlet line"
+  grep -qxF "$want" "$tmp/ringlet.err" || fail "expected the line: $want"
+  ;;
+badenv)
+  "$@" >"$tmp/native.out" 2>/dev/null </dev/null || fail "native run failed"
+  RINGLET_STACK_SIZE=huge RINGLET_CARRIERS=many RINGLET_IO=fast RINGLET_PATCH=io,, \
+    "$LAUNCHER" "$@" >"$tmp/ringlet.out" 2>"$tmp/ringlet.err" </dev/null || fail "exit status $? with bad values"
+  cmp -s "$tmp/native.out" "$tmp/ringlet.out" || fail "stdout differs from the native run"
+  for v in RINGLET_STACK_SIZE=huge RINGLET_CARRIERS=many RINGLET_IO=fast RINGLET_PATCH=io,,; do
+    [ "$(grep -cF "ringlet: $v " "$tmp/ringlet.err")" = 1 ] || fail "no single warning line for $v"
+  done
+  n=$(grep -c 'using the default$' "$tmp/ringlet.err")
+  [ "$n" = 4 ] || fail "expected 4 'using the default' lines, got $n"
+  ;;
+overflow)
+  ulimit -c 0
+  (exec "$@") >"$tmp/native.out" 2>"$tmp/native.err" </dev/null
+  nrc=$?
+  ("$LAUNCHER" "$@") >"$tmp/ringlet.out" 2>"$tmp/ringlet.err" </dev/null
+  rrc=$?
+  [ "$nrc" = 139 ] || fail "native run: expected death by SIGSEGV (139), got $nrc"
+  [ "$rrc" = 139 ] || fail "under ringlet: expected death by SIGSEGV (139), got $rrc"
+  cmp -s "$tmp/native.out" "$tmp/ringlet.out" || fail "stdout differs from the native run"
+  grep -qE '^ringlet: fiber [0-9]+ overflowed its stack of [0-9]+ KiB' "$tmp/ringlet.err" ||
+    fail "no line naming the fiber that overflowed"
+  ;;
+*) echo "edge.sh: unknown case $case_"; exit 2 ;;
+esac
+echo "ok: $case_"
