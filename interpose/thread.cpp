@@ -3,6 +3,7 @@
 // fiber (main()) and threads ringlet does not manage, the real thread.
 #include <pthread.h>
 #include <sched.h>
+#include <sys/single_threaded.h>
 #include <cstring>
 #include <ctime>
 
@@ -107,6 +108,10 @@ RINGLET_EXPORT int pthread_create(pthread_t* t, const pthread_attr_t* attr, void
     r = rt::spawn(fn, arg, sa, &f);
   }
   if (r) return -r;  // EAGAIN: out of memory or address space, as glibc says
+  // What glibc's pthread_create would say: the process now has threads.
+  // libstdc++ reads it (function-local statics take the threaded path,
+  // shared_ptr counts atomically).
+  __libc_single_threaded = 0;
   *t = reinterpret_cast<pthread_t>(f);
   return 0;
 }

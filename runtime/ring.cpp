@@ -59,6 +59,8 @@ int Ring::init(unsigned entries) {
     destroy();
     return -EOPNOTSUPP;
   }
+  for (int op = 0; op < 64; ++op)
+    if (io_uring_opcode_supported(probe, op)) ops_ |= uint64_t{1} << op;
   for (unsigned i = 0; i < kRingNeedCount; ++i) {
     if (!io_uring_opcode_supported(probe, kRingNeeds[i].op)) {
       why_ = kRingNeeds[i].name;
@@ -77,6 +79,7 @@ int Ring::init(unsigned entries) {
 
 void Ring::destroy() {
   if (ring_.ring_fd > 0) io_uring_queue_exit(&ring_);
+  ops_ = 0;
   ring_ = io_uring{};
   ring_.ring_fd = -1;
   inflight_ = 0;
@@ -84,6 +87,7 @@ void Ring::destroy() {
 
 void Ring::abandon_after_fork() {
   if (ring_.ring_fd > 0) raw::close(ring_.ring_fd);
+  ops_ = 0;
   ring_ = io_uring{};
   ring_.ring_fd = -1;
   inflight_ = 0;

@@ -70,6 +70,8 @@ class Ring {
   bool busy() const { return inflight_ || queued() || io_uring_cq_ready(&ring_); }
   bool ok() const { return ring_.ring_fd > 0; }
   const char* why() const { return why_; }
+  // Whether the kernel has opcode `op` (probed at init; optional ones too).
+  bool supports(int op) const { return op >= 0 && op < 64 && (ops_ >> op) & 1; }
   unsigned flags() const { return ring_.flags; }
   unsigned long enters() const { return enters_; }
 
@@ -78,6 +80,7 @@ class Ring {
   io_uring ring_{};
   unsigned inflight_ = 0;  // tracked requests without their CQE yet
   unsigned long enters_ = 0;
+  uint64_t ops_ = 0;  // bit n: opcode n supported
   const char* why_ = "";
 };
 

@@ -21,6 +21,8 @@ extern const Def kTimeDefs[];
 extern const unsigned kTimeDefCount;
 extern const Def kFdDefs[];
 extern const unsigned kFdDefCount;
+extern const Def kFutexDefs[];
+extern const unsigned kFutexDefCount;
 
 namespace {
 
@@ -59,6 +61,7 @@ void configure(uint32_t families) {
   add(kPollDefs, kPollDefCount, families);
   add(kTimeDefs, kTimeDefCount, families);
   add(kFdDefs, kFdDefCount, families);
+  add(kFutexDefs, kFutexDefCount, families);
 }
 
 long call(long nr, const Args& a) {
