@@ -56,6 +56,7 @@
   X(sched_yield, int, (void), 1)                                                                 \
   X(fclose, int, (FILE*), 1)                                                                     \
   X(pclose, int, (FILE*), 1)                                                                     \
+  X(vfork, pid_t, (void), 1)                                                                     \
   X(pthread_create, int, (pthread_t*, const pthread_attr_t*, void* (*)(void*), void*), 1)       \
   X(pthread_join, int, (pthread_t, void**), 1)                                                   \
   X(pthread_tryjoin_np, int, (pthread_t, void**), 0)                                             \
