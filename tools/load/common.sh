@@ -75,9 +75,15 @@ setup_ringlet() {
 	fi
 }
 
-# peer_prefix native|ringlet: prints nothing, sets PREFIX.
+# peer_prefix native|ringlet|ringlet-try: prints nothing, sets PREFIX.
+# ringlet-try is ringlet with RINGLET_IO=try (a non-blocking attempt before
+# io_uring), measured against the default by tools/bench --io-modes.
 peer_prefix() {
-	if [[ $1 == ringlet ]]; then PREFIX=("${RINGLET[@]}"); else PREFIX=(); fi
+	case $1 in
+	ringlet) PREFIX=("${RINGLET[@]}") ;;
+	ringlet-try) PREFIX=(env RINGLET_IO=try "${RINGLET[@]}") ;;
+	*) PREFIX=() ;;
+	esac
 }
 
 # Server on CPU 0, load generator on CPU 1, when there are two CPUs to use.
