@@ -51,6 +51,9 @@ inline long call(long nr, T... v) {
   return call(nr, a);
 }
 
+// The system call itself, as the kernel takes it.
+long pass(long nr, const Args& a);
+
 // Writes the table, one line per call, through out().
 void explain(void (*out)(const char* line));
 

@@ -15,10 +15,6 @@ namespace rt::sys {
 
 namespace {
 
-long pass(long nr, const Args& a) {
-  return raw::syscall6(nr, a.a[0], a.a[1], a.a[2], a.a[3], a.a[4], a.a[5]);
-}
-
 long h_close(const Args& a) {
   // Forget first: once closed, the number may be reused at once by another
   // thread, whose new entry must not be erased.

@@ -32,7 +32,7 @@ constexpr int kOpFutexWait = 51;      // IORING_OP_FUTEX_WAIT (6.7)
 constexpr uint32_t kFutex2U32 = 0x02;  // FUTEX2_SIZE_U32
 constexpr uint32_t kFutex2Private = FUTEX_PRIVATE_FLAG;
 
-long pass(const Args& a) { return raw::syscall6(SYS_futex, a.a[0], a.a[1], a.a[2], a.a[3], a.a[4], a.a[5]); }
+long pass(const Args& a) { return sys::pass(SYS_futex, a); }
 
 bool ring_futex() { return carrier()->ring.supports(kOpFutexWait); }
 

@@ -17,10 +17,6 @@ namespace rt::sys {
 
 namespace {
 
-long pass(long nr, const Args& a) {
-  return raw::syscall6(nr, a.a[0], a.a[1], a.a[2], a.a[3], a.a[4], a.a[5]);
-}
-
 bool parks(const fd::Info& fi) { return fi.may_block() && !fi.nonblock; }
 
 long h_read(const Args& a) {

@@ -12,10 +12,6 @@ namespace rt::sys {
 
 namespace {
 
-long pass(long nr, const Args& a) {
-  return raw::syscall6(nr, a.a[0], a.a[1], a.a[2], a.a[3], a.a[4], a.a[5]);
-}
-
 // Blocking socket calls park; MSG_DONTWAIT, O_NONBLOCK and anything that is
 // not a socket get the kernel's own answer.
 bool parks(const fd::Info& fi, int flags) { return fi.socket() && !fi.nonblock && !(flags & MSG_DONTWAIT); }

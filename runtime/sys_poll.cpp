@@ -190,7 +190,7 @@ long select_core(int nfds, fd_set* rs, fd_set* ws, fd_set* es, int64_t deadline,
 bool oversize(const Args& a) { return a.a[0] < 0 || a.a[0] > FD_SETSIZE; }
 
 long h_select(const Args& a) {
-  if (oversize(a)) return raw::syscall6(SYS_select, a.a[0], a.a[1], a.a[2], a.a[3], a.a[4], a.a[5]);
+  if (oversize(a)) return pass(SYS_select, a);
   auto* tv = reinterpret_cast<timeval*>(a.a[4]);
   if (tv && (tv->tv_sec < 0 || tv->tv_usec < 0)) return -EINVAL;
   int64_t deadline = kNoDeadline;
@@ -211,7 +211,7 @@ long h_select(const Args& a) {
 }
 
 long h_pselect6(const Args& a) {
-  if (oversize(a)) return raw::syscall6(SYS_pselect6, a.a[0], a.a[1], a.a[2], a.a[3], a.a[4], a.a[5]);
+  if (oversize(a)) return pass(SYS_pselect6, a);
   auto* ts = reinterpret_cast<timespec*>(a.a[4]);
   if (ts && (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000)) return -EINVAL;
   int64_t deadline = ts_deadline(ts);

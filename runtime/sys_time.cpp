@@ -48,7 +48,7 @@ long h_clock_nanosleep(const Args& a) {
     case CLOCK_TAI:
       break;
     default:  // CPU-time clocks and the rest: the kernel knows
-      return raw::syscall6(SYS_clock_nanosleep, a.a[0], a.a[1], a.a[2], a.a[3]);
+      return pass(SYS_clock_nanosleep, a);
   }
   if (!valid(req)) return -EINVAL;
   int64_t mono = now_ns();

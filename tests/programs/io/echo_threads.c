@@ -10,6 +10,7 @@
  * and checks every byte. Connections use four styles of call, so that
  * read/write, recv/send, readv/writev and recvmsg/sendmsg are all exercised,
  * on both sides. */
+#include "check.h"
 #include "report.h"
 
 #include <errno.h>
@@ -20,7 +21,6 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
-#define die(...) (fprintf(stderr, "echo_threads: " __VA_ARGS__), fputc('\n', stderr), exit(1))
 
 enum { STYLE_RW, STYLE_SENDRECV, STYLE_VEC, STYLE_MSG, NSTYLES };
 
@@ -49,7 +49,7 @@ static size_t xfer_all(int fd, char *buf, size_t len, int style, int out) {
   size_t done = 0;
   while (done < len) {
     ssize_t n = xfer(fd, buf + done, len - done, style, out);
-    if (n < 0) die("%s (style %d): %s", out ? "send" : "recv", style, strerror(errno));
+    if (n < 0) FAIL("%s (style %d): %s", out ? "send" : "recv", style, strerror(errno));
     if (n == 0) break;
     done += (size_t)n;
   }
@@ -76,13 +76,13 @@ static void *serve(void *arg) {
   long total = 0;
   for (;;) {
     ssize_t n = xfer(fd, buf, (size_t)size, style, 0);
-    if (n < 0) die("server recv (style %d): %s", style, strerror(errno));
+    if (n < 0) FAIL("server recv (style %d): %s", style, strerror(errno));
     if (n == 0) break;
-    if (xfer_all(fd, buf, (size_t)n, style, 1) != (size_t)n) die("server: short send");
+    if (xfer_all(fd, buf, (size_t)n, style, 1) != (size_t)n) FAIL("server: short send");
     total += n;
   }
-  if (total != (long)rounds * size) die("server echoed %ld bytes, expected %ld", total, (long)rounds * size);
-  if (close(fd) != 0) die("server close: %s", strerror(errno));
+  if (total != (long)rounds * size) FAIL("server echoed %ld bytes, expected %ld", total, (long)rounds * size);
+  if (close(fd) != 0) FAIL("server close: %s", strerror(errno));
   free(buf);
   pthread_mutex_lock(&lock);
   server_done++;
@@ -95,13 +95,13 @@ static void *listener(void *arg) {
   int lfd = (int)(intptr_t)arg;
   for (int i = 0; i < conns; i++) {
     int fd = accept(lfd, NULL, NULL);
-    if (fd < 0) die("accept #%d: %s", i, strerror(errno));
+    if (fd < 0) FAIL("accept #%d: %s", i, strerror(errno));
     pthread_t t;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     int err = pthread_create(&t, &attr, serve, (void *)(intptr_t)(fd << 2 | i % NSTYLES));
-    if (err) die("pthread_create (server #%d): %s", i, strerror(err));
+    if (err) FAIL("pthread_create (server #%d): %s", i, strerror(err));
     pthread_attr_destroy(&attr);
   }
   close(lfd);
@@ -111,9 +111,9 @@ static void *listener(void *arg) {
 static void *client(void *arg) {
   int id = (int)(intptr_t)arg, style = (id / 3) % NSTYLES; /* differs from the server's */
   int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) die("socket: %s", strerror(errno));
+  if (fd < 0) FAIL("socket: %s", strerror(errno));
   if (connect(fd, (struct sockaddr *)&server_addr, sizeof server_addr) != 0)
-    die("client %d connect: %s", id, strerror(errno));
+    FAIL("client %d connect: %s", id, strerror(errno));
   arrive();
   pthread_mutex_lock(&lock);
   while (alive < 2 * conns) pthread_cond_wait(&changed, &lock);
@@ -122,39 +122,39 @@ static void *client(void *arg) {
   char *out = malloc((size_t)size), *in = malloc((size_t)size);
   for (int r = 0; r < rounds; r++) {
     for (int k = 0; k < size; k++) out[k] = (char)pattern(id, r, k);
-    if (xfer_all(fd, out, (size_t)size, style, 1) != (size_t)size) die("client %d: short send", id);
+    if (xfer_all(fd, out, (size_t)size, style, 1) != (size_t)size) FAIL("client %d: short send", id);
     memset(in, 0, (size_t)size);
     size_t got = xfer_all(fd, in, (size_t)size, style, 0);
-    if (got != (size_t)size) die("client %d round %d: EOF after %zu of %d bytes", id, r, got, size);
+    if (got != (size_t)size) FAIL("client %d round %d: EOF after %zu of %d bytes", id, r, got, size);
     for (int k = 0; k < size; k++)
       if ((uint8_t)in[k] != pattern(id, r, k))
-        die("client %d round %d byte %d: got %u, expected %u", id, r, k, (uint8_t)in[k], pattern(id, r, k));
+        FAIL("client %d round %d byte %d: got %u, expected %u", id, r, k, (uint8_t)in[k], pattern(id, r, k));
   }
-  if (close(fd) != 0) die("client close: %s", strerror(errno));
+  if (close(fd) != 0) FAIL("client close: %s", strerror(errno));
   free(out);
   free(in);
   return NULL;
 }
 
 int main(int argc, char **argv) {
-  if (argc != 4) die("usage: echo_threads CONNS ROUNDS SIZE");
+  if (argc != 4) FAIL("usage: echo_threads CONNS ROUNDS SIZE");
   conns = atoi(argv[1]), rounds = atoi(argv[2]), size = atoi(argv[3]);
-  if (conns < 1 || rounds < 1 || size < 2) die("bad arguments");
+  if (conns < 1 || rounds < 1 || size < 2) FAIL("bad arguments");
 
   int lfd = socket(AF_INET, SOCK_STREAM, 0);
-  if (lfd < 0) die("socket: %s", strerror(errno));
+  if (lfd < 0) FAIL("socket: %s", strerror(errno));
   server_addr.sin_family = AF_INET;
   server_addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t len = sizeof server_addr;
   if (bind(lfd, (struct sockaddr *)&server_addr, sizeof server_addr) != 0 ||
       listen(lfd, 4096) != 0 || getsockname(lfd, (struct sockaddr *)&server_addr, &len) != 0)
-    die("bind/listen: %s", strerror(errno));
+    FAIL("bind/listen: %s", strerror(errno));
 
   pthread_t lt, *ct = calloc((size_t)conns, sizeof *ct);
-  if (pthread_create(&lt, NULL, listener, (void *)(intptr_t)lfd)) die("pthread_create (listener)");
+  if (pthread_create(&lt, NULL, listener, (void *)(intptr_t)lfd)) FAIL("pthread_create (listener)");
   for (int i = 0; i < conns; i++) {
     int err = pthread_create(&ct[i], NULL, client, (void *)(intptr_t)i);
-    if (err) die("pthread_create (client #%d): %s", i, strerror(err));
+    if (err) FAIL("pthread_create (client #%d): %s", i, strerror(err));
   }
   for (int i = 0; i < conns; i++) pthread_join(ct[i], NULL);
   pthread_join(lt, NULL);

@@ -7,6 +7,8 @@
  * Then a single-threaded poll loop echoes for six client threads: four with
  * blocking sockets, one connected with socket(SOCK_NONBLOCK) and one made
  * nonblocking with FIONBIO (connect -> EINPROGRESS, poll POLLOUT, SO_ERROR). */
+#include "check.h"
+#include "clock.h"
 #include "report.h"
 
 #include <errno.h>
@@ -19,17 +21,9 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#define die(...) (fprintf(stderr, "nonblocking_poll: " __VA_ARGS__), fputc('\n', stderr), exit(1))
-#define check(cond) ((cond) ? (void)0 : die("line %d: check failed: %s (last errno: %s)", __LINE__, #cond, strerror(errno)))
 
 enum { NCLIENTS = 6, ROUNDS = 40, MAXMSG = 30000 };
 static struct sockaddr_in addr;
-
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 static int nonblocking(int fd) { return (fcntl(fd, F_GETFL) & O_NONBLOCK) != 0; }
 
@@ -43,10 +37,10 @@ static void io_all(int fd, char *buf, size_t len, int out, long *eagains) {
     if (n < 0 && errno == EAGAIN) {
       ++*eagains;
       struct pollfd p = {fd, out ? POLLOUT : POLLIN, 0};
-      check(poll(&p, 1, 10000) == 1);
+      CHECK(poll(&p, 1, 10000) == 1);
       continue;
     }
-    if (n <= 0) die("client %s: %zd (%s)", out ? "send" : "recv", n, strerror(errno));
+    if (n <= 0) FAIL("client %s: %zd (%s)", out ? "send" : "recv", n, strerror(errno));
     buf += n, len -= (size_t)n;
   }
 }
@@ -54,23 +48,23 @@ static void io_all(int fd, char *buf, size_t len, int out, long *eagains) {
 static void *client(void *arg) {
   int id = (int)(intptr_t)arg;
   int fd = socket(AF_INET, SOCK_STREAM | (id == 4 ? SOCK_NONBLOCK : 0), 0);
-  check(fd >= 0);
+  CHECK(fd >= 0);
   if (id == 5) {
-    check(!nonblocking(fd));
+    CHECK(!nonblocking(fd));
     int one = 1;
-    check(ioctl(fd, FIONBIO, &one) == 0);
+    CHECK(ioctl(fd, FIONBIO, &one) == 0);
   }
-  check(nonblocking(fd) == (id >= 4));
+  CHECK(nonblocking(fd) == (id >= 4));
   int rc = connect(fd, (struct sockaddr *)&addr, sizeof addr);
   if (id >= 4) {
-    check(rc == -1 && errno == EINPROGRESS);
+    CHECK(rc == -1 && errno == EINPROGRESS);
     struct pollfd p = {fd, POLLOUT, 0};
-    check(poll(&p, 1, 10000) == 1 && p.revents == POLLOUT);
+    CHECK(poll(&p, 1, 10000) == 1 && p.revents == POLLOUT);
     int err = -1;
     socklen_t len = sizeof err;
-    check(getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0);
+    CHECK(getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0);
   } else {
-    check(rc == 0);
+    CHECK(rc == 0);
   }
   char *out = malloc(MAXMSG), *in = malloc(MAXMSG);
   long eagains = 0;
@@ -80,11 +74,11 @@ static void *client(void *arg) {
     io_all(fd, out, (size_t)n, 1, &eagains);
     memset(in, 0, (size_t)n);
     io_all(fd, in, (size_t)n, 0, &eagains);
-    if (memcmp(in, out, (size_t)n) != 0) die("client %d round %d: echoed bytes differ", id, r);
+    if (memcmp(in, out, (size_t)n) != 0) FAIL("client %d round %d: echoed bytes differ", id, r);
   }
-  if (id < 4 && eagains) die("client %d: EAGAIN on a blocking socket", id);
+  if (id < 4 && eagains) FAIL("client %d: EAGAIN on a blocking socket", id);
   fprintf(stderr, "client %d: %ld EAGAIN\n", id, eagains);
-  check(close(fd) == 0);
+  CHECK(close(fd) == 0);
   free(out);
   free(in);
   return NULL;
@@ -93,52 +87,52 @@ static void *client(void *arg) {
 static void *late_writer(void *arg) {
   struct timespec ts = {0, 100 * 1000 * 1000};
   nanosleep(&ts, NULL);
-  check(write((int)(intptr_t)arg, "late", 4) == 4);
+  CHECK(write((int)(intptr_t)arg, "late", 4) == 4);
   return NULL;
 }
 
 /* The O_NONBLOCK flag as the program sees it, on one connection. */
 static void flag_checks(int lfd) {
   int c = socket(AF_INET, SOCK_STREAM, 0);
-  check(c >= 0 && connect(c, (struct sockaddr *)&addr, sizeof addr) == 0);
+  CHECK(c >= 0 && connect(c, (struct sockaddr *)&addr, sizeof addr) == 0);
   struct pollfd p = {lfd, POLLIN, 0};
-  check(poll(&p, 1, 10000) == 1 && p.revents == POLLIN);
+  CHECK(poll(&p, 1, 10000) == 1 && p.revents == POLLIN);
   int a = accept4(lfd, NULL, NULL, SOCK_NONBLOCK);
-  check(a >= 0 && nonblocking(a) && !nonblocking(c));
+  CHECK(a >= 0 && nonblocking(a) && !nonblocking(c));
 
   char buf[16];
   double t0 = now_ms();
-  check(read(a, buf, sizeof buf) == -1 && errno == EAGAIN);
-  check(recv(c, buf, sizeof buf, MSG_DONTWAIT) == -1 && errno == EAGAIN);
+  CHECK(read(a, buf, sizeof buf) == -1 && errno == EAGAIN);
+  CHECK(recv(c, buf, sizeof buf, MSG_DONTWAIT) == -1 && errno == EAGAIN);
   double took = now_ms() - t0;
   fprintf(stderr, "two EAGAIN reads took %.3f ms\n", took);
-  check(took < 100);
-  check(!nonblocking(c)); /* MSG_DONTWAIT does not touch the flag */
+  CHECK(took < 100);
+  CHECK(!nonblocking(c)); /* MSG_DONTWAIT does not touch the flag */
   printf("read on an empty nonblocking socket: EAGAIN at once\n");
   printf("recv(MSG_DONTWAIT) on a blocking socket: EAGAIN at once\n");
 
   int d = dup(c);
-  check(d >= 0 && !nonblocking(d));
-  check(fcntl(c, F_SETFL, fcntl(c, F_GETFL) | O_NONBLOCK) == 0);
-  check(nonblocking(d));
-  check(read(d, buf, sizeof buf) == -1 && errno == EAGAIN);
-  check(fcntl(d, F_SETFL, fcntl(d, F_GETFL) & ~O_NONBLOCK) == 0);
-  check(!nonblocking(c));
-  check(close(d) == 0);
+  CHECK(d >= 0 && !nonblocking(d));
+  CHECK(fcntl(c, F_SETFL, fcntl(c, F_GETFL) | O_NONBLOCK) == 0);
+  CHECK(nonblocking(d));
+  CHECK(read(d, buf, sizeof buf) == -1 && errno == EAGAIN);
+  CHECK(fcntl(d, F_SETFL, fcntl(d, F_GETFL) & ~O_NONBLOCK) == 0);
+  CHECK(!nonblocking(c));
+  CHECK(close(d) == 0);
   printf("dup()ed descriptors share O_NONBLOCK\n");
 
-  check(fcntl(a, F_SETFL, fcntl(a, F_GETFL) & ~O_NONBLOCK) == 0);
-  check(!nonblocking(a));
+  CHECK(fcntl(a, F_SETFL, fcntl(a, F_GETFL) & ~O_NONBLOCK) == 0);
+  CHECK(!nonblocking(a));
   pthread_t t;
   t0 = now_ms(); /* the writer sleeps 100 ms from its start */
-  check(pthread_create(&t, NULL, late_writer, (void *)(intptr_t)c) == 0);
+  CHECK(pthread_create(&t, NULL, late_writer, (void *)(intptr_t)c) == 0);
   ssize_t n = read(a, buf, sizeof buf);
   took = now_ms() - t0;
   fprintf(stderr, "blocking read took %.1f ms\n", took);
-  check(n == 4 && memcmp(buf, "late", 4) == 0 && took >= 90);
+  CHECK(n == 4 && memcmp(buf, "late", 4) == 0 && took >= 90);
   pthread_join(t, NULL);
   printf("after clearing O_NONBLOCK, read blocks until data arrives\n");
-  check(close(a) == 0 && close(c) == 0);
+  CHECK(close(a) == 0 && close(c) == 0);
 }
 
 struct conn { int fd, len, off; char buf[65536]; };
@@ -154,15 +148,15 @@ static void event_loop(int lfd) {
     for (int i = 0; i < nconns; i++)
       pfd[n++] = (struct pollfd){conns[i].fd, conns[i].len ? POLLOUT : POLLIN, 0};
     int ready = poll(pfd, (nfds_t)n, 10000);
-    if (ready <= 0) die("poll returned %d (%s)", ready, ready ? strerror(errno) : "timeout");
+    if (ready <= 0) FAIL("poll returned %d (%s)", ready, ready ? strerror(errno) : "timeout");
     if (pfd[0].revents & POLLIN) {
       int fd;
       while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK)) >= 0) {
-        check(nonblocking(fd) && accepted < NCLIENTS);
+        CHECK(nonblocking(fd) && accepted < NCLIENTS);
         conns[nconns++] = (struct conn){.fd = fd};
         if (++accepted == NCLIENTS) report_os_threads();
       }
-      check(errno == EAGAIN);
+      CHECK(errno == EAGAIN);
     }
     for (int i = 0; i < nconns; i++) {
       struct conn *c = &conns[i];
@@ -171,13 +165,13 @@ static void event_loop(int lfd) {
       if (c->len == 0) {
         ssize_t k = read(c->fd, c->buf, sizeof c->buf);
         if (k < 0 && errno == EAGAIN) spurious++;
-        else if (k < 0) die("server read: %s", strerror(errno));
-        else if (k == 0) check(close(c->fd) == 0), c->fd = -1, closed++;
+        else if (k < 0) FAIL("server read: %s", strerror(errno));
+        else if (k == 0) CHECK(close(c->fd) == 0), c->fd = -1, closed++;
         else c->len = (int)k, c->off = 0, bytes += k;
       } else {
         ssize_t k = write(c->fd, c->buf + c->off, (size_t)(c->len - c->off));
         if (k < 0 && errno == EAGAIN) spurious++;
-        else if (k < 0) die("server write: %s", strerror(errno));
+        else if (k < 0) FAIL("server write: %s", strerror(errno));
         else if ((c->off += (int)k) == c->len) c->len = 0;
       }
     }
@@ -185,30 +179,30 @@ static void event_loop(int lfd) {
   long expected = 0;
   for (int id = 0; id < NCLIENTS; id++)
     for (int r = 0; r < ROUNDS; r++) expected += msg_size(id, r);
-  if (bytes != expected) die("echoed %ld bytes, expected %ld", bytes, expected);
+  if (bytes != expected) FAIL("echoed %ld bytes, expected %ld", bytes, expected);
   fprintf(stderr, "event loop: %ld spurious EAGAIN\n", spurious);
 }
 
 int main(void) {
   int lfd = socket(AF_INET, SOCK_STREAM, 0);
-  check(lfd >= 0);
+  CHECK(lfd >= 0);
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t len = sizeof addr;
-  check(bind(lfd, (struct sockaddr *)&addr, sizeof addr) == 0 && listen(lfd, 64) == 0);
-  check(getsockname(lfd, (struct sockaddr *)&addr, &len) == 0);
-  check(!nonblocking(lfd));
-  check(fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK) == 0);
-  check(nonblocking(lfd));
+  CHECK(bind(lfd, (struct sockaddr *)&addr, sizeof addr) == 0 && listen(lfd, 64) == 0);
+  CHECK(getsockname(lfd, (struct sockaddr *)&addr, &len) == 0);
+  CHECK(!nonblocking(lfd));
+  CHECK(fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK) == 0);
+  CHECK(nonblocking(lfd));
   double t0 = now_ms();
-  check(accept(lfd, NULL, NULL) == -1 && errno == EAGAIN);
-  check(now_ms() - t0 < 100);
+  CHECK(accept(lfd, NULL, NULL) == -1 && errno == EAGAIN);
+  CHECK(now_ms() - t0 < 100);
   printf("accept on an idle nonblocking listener: EAGAIN at once\n");
 
   flag_checks(lfd);
 
   pthread_t t[NCLIENTS];
-  for (int i = 0; i < NCLIENTS; i++) check(pthread_create(&t[i], NULL, client, (void *)(intptr_t)i) == 0);
+  for (int i = 0; i < NCLIENTS; i++) CHECK(pthread_create(&t[i], NULL, client, (void *)(intptr_t)i) == 0);
   event_loop(lfd);
   for (int i = 0; i < NCLIENTS; i++) pthread_join(t[i], NULL);
   printf("%d clients x %d messages echoed by one poll loop: all bytes ok\n", NCLIENTS, ROUNDS);

@@ -2,6 +2,8 @@
  * recv returns 0 after SHUT_RD or SHUT_RDWR; accept on a listener fails with
  * EINVAL after shutdown(SHUT_RD); a blocked send fails with EPIPE after
  * SHUT_WR (or returns the bytes it had queued). */
+#include "check.h"
+#include "clock.h"
 #include "report.h"
 
 #include <errno.h>
@@ -13,8 +15,6 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#define die(...) (fprintf(stderr, "shutdown_wakes: " __VA_ARGS__), fputc('\n', stderr), exit(1))
-#define check(cond) ((cond) ? (void)0 : die("line %d: check failed: %s (last errno: %s)", __LINE__, #cond, strerror(errno)))
 
 enum { CALL_RECV, CALL_ACCEPT, CALL_SEND };
 struct blocked {
@@ -25,17 +25,6 @@ struct blocked {
   int err;
   double took, end;
 };
-
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static void sleep_ms(int ms) {
-  struct timespec ts = {ms / 1000, ms % 1000 * 1000000L};
-  nanosleep(&ts, NULL);
-}
 
 static void *block(void *arg) {
   struct blocked *b = arg;
@@ -57,14 +46,14 @@ static void *block(void *arg) {
 static struct blocked shut_while_blocked(int call, int fd, char *buf, size_t len, int how) {
   struct blocked b = {.fd = fd, .call = call, .buf = buf, .len = len};
   pthread_t t;
-  check(pthread_create(&t, NULL, block, &b) == 0);
+  CHECK(pthread_create(&t, NULL, block, &b) == 0);
   sleep_ms(100);
   report_os_threads();
   double shut_at = now_ms();
-  check(shutdown(fd, how) == 0);
+  CHECK(shutdown(fd, how) == 0);
   pthread_join(t, NULL);
   fprintf(stderr, "call %d: %zd (%s) after %.1f ms\n", call, b.rc, strerror(b.err), b.took);
-  if (b.end < shut_at) die("call %d returned before the shutdown, after %.1f ms", call, b.took);
+  if (b.end < shut_at) FAIL("call %d returned before the shutdown, after %.1f ms", call, b.took);
   return b;
 }
 
@@ -72,16 +61,16 @@ static int tcp_listener(struct sockaddr_in *addr) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   socklen_t len = sizeof *addr;
   *addr = (struct sockaddr_in){.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  check(fd >= 0 && bind(fd, (struct sockaddr *)addr, sizeof *addr) == 0 && listen(fd, 16) == 0);
-  check(getsockname(fd, (struct sockaddr *)addr, &len) == 0);
+  CHECK(fd >= 0 && bind(fd, (struct sockaddr *)addr, sizeof *addr) == 0 && listen(fd, 16) == 0);
+  CHECK(getsockname(fd, (struct sockaddr *)addr, &len) == 0);
   return fd;
 }
 
 static void tcp_pair(int lfd, const struct sockaddr_in *addr, int sv[2]) {
   sv[0] = socket(AF_INET, SOCK_STREAM, 0);
-  check(sv[0] >= 0 && connect(sv[0], (const struct sockaddr *)addr, sizeof *addr) == 0);
+  CHECK(sv[0] >= 0 && connect(sv[0], (const struct sockaddr *)addr, sizeof *addr) == 0);
   sv[1] = accept(lfd, NULL, NULL);
-  check(sv[1] >= 0);
+  CHECK(sv[1] >= 0);
 }
 
 /* Fills the socket's send buffer with MSG_DONTWAIT until not one more byte fits. */
@@ -90,7 +79,7 @@ static void fill(int fd) {
   for (size_t sz = sizeof chunk; sz > 0;) {
     ssize_t n = send(fd, chunk, sz, MSG_DONTWAIT | MSG_NOSIGNAL);
     if (n < 0 && errno == EAGAIN) sz /= 2;
-    else check(n > 0);
+    else CHECK(n > 0);
   }
 }
 
@@ -102,53 +91,53 @@ int main(void) {
 
   tcp_pair(lfd, &addr, sv);
   struct blocked b = shut_while_blocked(CALL_RECV, sv[1], buf, sizeof buf, SHUT_RD);
-  check(b.rc == 0);
+  CHECK(b.rc == 0);
   printf("recv blocked on a TCP socket, shutdown(SHUT_RD): returns 0\n");
-  check(send(sv[0], "more", 4, MSG_NOSIGNAL) == 4); /* the peer may still send */
+  CHECK(send(sv[0], "more", 4, MSG_NOSIGNAL) == 4); /* the peer may still send */
   close(sv[0]), close(sv[1]);
 
   tcp_pair(lfd, &addr, sv);
   b = shut_while_blocked(CALL_RECV, sv[1], buf, sizeof buf, SHUT_RDWR);
-  check(b.rc == 0);
-  check(recv(sv[0], buf, sizeof buf, 0) == 0); /* the peer sees EOF */
+  CHECK(b.rc == 0);
+  CHECK(recv(sv[0], buf, sizeof buf, 0) == 0); /* the peer sees EOF */
   printf("recv blocked on a TCP socket, shutdown(SHUT_RDWR): returns 0, the peer sees EOF\n");
   close(sv[0]), close(sv[1]);
 
-  check(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+  CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
   b = shut_while_blocked(CALL_RECV, sv[1], buf, sizeof buf, SHUT_RD);
-  check(b.rc == 0);
+  CHECK(b.rc == 0);
   printf("recv blocked on an AF_UNIX socket, shutdown(SHUT_RD): returns 0\n");
   close(sv[0]), close(sv[1]);
 
   b = shut_while_blocked(CALL_ACCEPT, lfd, NULL, 0, SHUT_RD);
   printf("accept blocked, shutdown(SHUT_RD) of the listener: %zd, %s\n", b.rc, strerror(b.err));
-  check(b.rc == -1 && b.err == EINVAL);
+  CHECK(b.rc == -1 && b.err == EINVAL);
   int c = socket(AF_INET, SOCK_STREAM, 0);
-  check(c >= 0 && connect(c, (struct sockaddr *)&addr, sizeof addr) == -1);
+  CHECK(c >= 0 && connect(c, (struct sockaddr *)&addr, sizeof addr) == -1);
   printf("connect to the shut-down listener: %s\n", strerror(errno));
-  check(errno == ECONNREFUSED);
+  CHECK(errno == ECONNREFUSED);
   close(c), close(lfd);
 
   /* A send that queued nothing fails with EPIPE. AF_UNIX: the full buffer
    * stays full while the peer does not read. */
-  check(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+  CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
   fill(sv[0]);
   b = shut_while_blocked(CALL_SEND, sv[0], buf, 1000, SHUT_WR);
   printf("send blocked on a full AF_UNIX socket, shutdown(SHUT_WR): %zd, %s\n", b.rc, strerror(b.err));
-  check(b.rc == -1 && b.err == EPIPE);
+  CHECK(b.rc == -1 && b.err == EPIPE);
   close(sv[0]), close(sv[1]);
 
   /* A large send that queued some bytes returns their count. */
   lfd = tcp_listener(&addr);
   tcp_pair(lfd, &addr, sv);
   int sndbuf = 65536;
-  check(setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf) == 0);
+  CHECK(setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf) == 0);
   size_t big = 8 << 20;
   char *data = calloc(1, big);
   b = shut_while_blocked(CALL_SEND, sv[0], data, big, SHUT_WR);
-  check(b.rc > 0 && (size_t)b.rc < big);
+  CHECK(b.rc > 0 && (size_t)b.rc < big);
   printf("large send blocked on a TCP socket, shutdown(SHUT_WR): a partial count\n");
-  check(send(sv[0], buf, 1, MSG_NOSIGNAL) == -1 && errno == EPIPE);
+  CHECK(send(sv[0], buf, 1, MSG_NOSIGNAL) == -1 && errno == EPIPE);
   printf("send after shutdown(SHUT_WR): EPIPE\n");
   close(sv[0]), close(sv[1]), close(lfd);
   free(data);

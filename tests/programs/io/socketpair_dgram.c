@@ -3,6 +3,8 @@
  * MSG_TRUNC, datagram boundaries and empty datagrams, SCM_RIGHTS passing
  * descriptors whose O_NONBLOCK flag travels with them, and the sender's
  * address from recvfrom. */
+#include "check.h"
+#include "clock.h"
 #include "report.h"
 
 #include <errno.h>
@@ -14,22 +16,9 @@
 #include <sys/un.h>
 #include <time.h>
 
-#define die(...) (fprintf(stderr, "socketpair_dgram: " __VA_ARGS__), fputc('\n', stderr), exit(1))
-#define check(cond) ((cond) ? (void)0 : die("line %d: check failed: %s (last errno: %s)", __LINE__, #cond, strerror(errno)))
 
 enum { PIECES = 10, PIECE = 1000, UDP_ROUNDS = 100 };
 static int sv[2];
-
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static void sleep_ms(int ms) {
-  struct timespec ts = {ms / 1000, ms % 1000 * 1000000L};
-  nanosleep(&ts, NULL);
-}
 
 static void send_fd(int sock, int fd) {
   union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u = {0};
@@ -38,7 +27,7 @@ static void send_fd(int sock, int fd) {
   struct cmsghdr *c = CMSG_FIRSTHDR(&m);
   c->cmsg_level = SOL_SOCKET, c->cmsg_type = SCM_RIGHTS, c->cmsg_len = CMSG_LEN(sizeof(int));
   memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  check(sendmsg(sock, &m, 0) == 1);
+  CHECK(sendmsg(sock, &m, 0) == 1);
 }
 
 static int recv_fd(int sock) {
@@ -46,9 +35,9 @@ static int recv_fd(int sock) {
   char b;
   struct iovec iov = {&b, 1};
   struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
-  check(recvmsg(sock, &m, 0) == 1 && b == 'F');
+  CHECK(recvmsg(sock, &m, 0) == 1 && b == 'F');
   struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-  check(c && c->cmsg_type == SCM_RIGHTS);
+  CHECK(c && c->cmsg_type == SCM_RIGHTS);
   int fd;
   memcpy(&fd, CMSG_DATA(c), sizeof fd);
   return fd;
@@ -57,68 +46,68 @@ static int recv_fd(int sock) {
 /* Waits for the reader's "go" byte (sent once it has started its clock). */
 static void wait_go(void) {
   char go;
-  check(recv(sv[1], &go, 1, 0) == 1 && go == 'g');
+  CHECK(recv(sv[1], &go, 1, 0) == 1 && go == 'g');
 }
 
 /* The writer side of the stream tests, in its own thread. */
 static void *stream_writer(void *arg) {
   sleep_ms(100);
-  check(sendto(sv[1], "peekaboo", 8, 0, NULL, 0) == 8);
+  CHECK(sendto(sv[1], "peekaboo", 8, 0, NULL, 0) == 8);
   wait_go();
   char piece[PIECE];
   for (int i = 0; i < PIECES; i++) {
     for (int k = 0; k < PIECE; k++) piece[k] = (char)(i * PIECE + k);
     sleep_ms(10);
-    check(send(sv[1], piece, PIECE, 0) == PIECE);
+    CHECK(send(sv[1], piece, PIECE, 0) == PIECE);
   }
   int np[2], p[2]; /* a nonblocking pipe, to a thread that never set the flag */
-  check(pipe2(np, O_NONBLOCK) == 0 && pipe(p) == 0);
+  CHECK(pipe2(np, O_NONBLOCK) == 0 && pipe(p) == 0);
   send_fd(sv[1], np[0]);
   send_fd(sv[1], p[0]);
   wait_go();
   sleep_ms(100);
-  check(write(p[1], "late", 4) == 4);
+  CHECK(write(p[1], "late", 4) == 4);
   close(np[0]), close(np[1]), close(p[0]), close(p[1]);
   return NULL;
 }
 
 static void stream_tests(void) {
-  check(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+  CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
   pthread_t t;
   double t0 = now_ms(); /* the writer sleeps 100 ms from its start */
-  check(pthread_create(&t, NULL, stream_writer, NULL) == 0);
+  CHECK(pthread_create(&t, NULL, stream_writer, NULL) == 0);
   report_os_threads();
   char buf[PIECES * PIECE + 1];
-  check(recv(sv[0], buf, 8, MSG_PEEK) == 8 && memcmp(buf, "peekaboo", 8) == 0);
-  check(now_ms() - t0 >= 90);
+  CHECK(recv(sv[0], buf, 8, MSG_PEEK) == 8 && memcmp(buf, "peekaboo", 8) == 0);
+  CHECK(now_ms() - t0 >= 90);
   struct sockaddr_un from;
   socklen_t flen = sizeof from;
-  check(recvfrom(sv[0], buf, 8, 0, (struct sockaddr *)&from, &flen) == 8 && memcmp(buf, "peekaboo", 8) == 0);
+  CHECK(recvfrom(sv[0], buf, 8, 0, (struct sockaddr *)&from, &flen) == 8 && memcmp(buf, "peekaboo", 8) == 0);
   printf("stream: a blocking MSG_PEEK waits and leaves the data; recvfrom then reads it\n");
 
   t0 = now_ms();
-  check(send(sv[0], "g", 1, 0) == 1);
+  CHECK(send(sv[0], "g", 1, 0) == 1);
   ssize_t n = recv(sv[0], buf, PIECES * PIECE, MSG_WAITALL);
   double took = now_ms() - t0;
   fprintf(stderr, "MSG_WAITALL: %zd bytes after %.1f ms\n", n, took);
-  check(n == PIECES * PIECE && took >= 80);
-  for (int k = 0; k < n; k++) check(buf[k] == (char)k);
+  CHECK(n == PIECES * PIECE && took >= 80);
+  for (int k = 0; k < n; k++) CHECK(buf[k] == (char)k);
   printf("stream: MSG_WAITALL returns all %d bytes sent in %d pieces\n", PIECES * PIECE, PIECES);
 
   int fd = recv_fd(sv[0]);
-  check(fcntl(fd, F_GETFL) & O_NONBLOCK);
+  CHECK(fcntl(fd, F_GETFL) & O_NONBLOCK);
   t0 = now_ms();
-  check(read(fd, buf, 10) == -1 && errno == EAGAIN && now_ms() - t0 < 100);
+  CHECK(read(fd, buf, 10) == -1 && errno == EAGAIN && now_ms() - t0 < 100);
   close(fd);
   fd = recv_fd(sv[0]);
-  check(!(fcntl(fd, F_GETFL) & O_NONBLOCK));
+  CHECK(!(fcntl(fd, F_GETFL) & O_NONBLOCK));
   t0 = now_ms();
-  check(send(sv[0], "g", 1, 0) == 1);
-  check(read(fd, buf, 10) == 4 && memcmp(buf, "late", 4) == 0 && now_ms() - t0 >= 90);
+  CHECK(send(sv[0], "g", 1, 0) == 1);
+  CHECK(read(fd, buf, 10) == 4 && memcmp(buf, "late", 4) == 0 && now_ms() - t0 >= 90);
   close(fd);
   printf("SCM_RIGHTS: a received nonblocking pipe gives EAGAIN, a blocking one waits\n");
   pthread_join(t, NULL);
-  check(close(sv[1]) == 0 && recv(sv[0], buf, 10, 0) == 0);
+  CHECK(close(sv[1]) == 0 && recv(sv[0], buf, 10, 0) == 0);
   close(sv[0]);
 }
 
@@ -131,31 +120,31 @@ static void *dgram_writer(void *arg) {
   for (size_t i = 0; i < sizeof dgram_sizes / sizeof *dgram_sizes; i++) {
     struct iovec iov = {data, (size_t)dgram_sizes[i]};
     struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
-    check(sendmsg(sv[1], &m, 0) == dgram_sizes[i]);
+    CHECK(sendmsg(sv[1], &m, 0) == dgram_sizes[i]);
   }
   return NULL;
 }
 
 static void dgram_tests(void) {
-  check(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) == 0);
+  CHECK(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) == 0);
   pthread_t t;
   double t0 = now_ms(); /* the writer sleeps 100 ms from its start */
-  check(pthread_create(&t, NULL, dgram_writer, NULL) == 0);
+  CHECK(pthread_create(&t, NULL, dgram_writer, NULL) == 0);
   char buf[4096];
-  check(recv(sv[0], buf, sizeof buf, MSG_PEEK) == 10 && now_ms() - t0 >= 90);
+  CHECK(recv(sv[0], buf, sizeof buf, MSG_PEEK) == 10 && now_ms() - t0 >= 90);
   for (int i = 0; i < 4; i++) {
     ssize_t n = recv(sv[0], buf, sizeof buf, 0);
-    check(n == dgram_sizes[i]);
-    for (int k = 0; k < n; k++) check(buf[k] == (char)(k % 251));
+    CHECK(n == dgram_sizes[i]);
+    for (int k = 0; k < n; k++) CHECK(buf[k] == (char)(k % 251));
   }
   printf("datagram: boundaries kept (10, 0, 200, 3000 bytes), an empty datagram reads as 0\n");
-  check(recv(sv[0], buf, 10, MSG_TRUNC) == 100);
+  CHECK(recv(sv[0], buf, 10, MSG_TRUNC) == 100);
   struct iovec iov = {buf, 10};
   struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
-  check(recvmsg(sv[0], &m, 0) == 10 && (m.msg_flags & MSG_TRUNC));
+  CHECK(recvmsg(sv[0], &m, 0) == 10 && (m.msg_flags & MSG_TRUNC));
   printf("datagram: a short buffer truncates; MSG_TRUNC returns the real length 100\n");
   pthread_join(t, NULL);
-  check(recv(sv[0], buf, sizeof buf, MSG_DONTWAIT) == -1 && errno == EAGAIN);
+  CHECK(recv(sv[0], buf, sizeof buf, MSG_DONTWAIT) == -1 && errno == EAGAIN);
   close(sv[0]), close(sv[1]);
 }
 
@@ -163,8 +152,8 @@ static int udp_socket(struct sockaddr_in *addr) {
   int fd = socket(AF_INET, SOCK_DGRAM, 0);
   socklen_t len = sizeof *addr;
   *addr = (struct sockaddr_in){.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  check(fd >= 0 && bind(fd, (struct sockaddr *)addr, sizeof *addr) == 0);
-  check(getsockname(fd, (struct sockaddr *)addr, &len) == 0);
+  CHECK(fd >= 0 && bind(fd, (struct sockaddr *)addr, sizeof *addr) == 0);
+  CHECK(getsockname(fd, (struct sockaddr *)addr, &len) == 0);
   return fd;
 }
 
@@ -176,12 +165,12 @@ static void *udp_client(void *arg) {
   char buf[64], want[64];
   for (int i = 0; i < UDP_ROUNDS; i++) {
     int len = snprintf(buf, sizeof buf, "ping %d", i);
-    check(sendto(fd, buf, (size_t)len, 0, (struct sockaddr *)&server_addr, sizeof server_addr) == len);
+    CHECK(sendto(fd, buf, (size_t)len, 0, (struct sockaddr *)&server_addr, sizeof server_addr) == len);
     socklen_t flen = sizeof from;
     ssize_t n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &flen);
     len = snprintf(want, sizeof want, "pong %d", i);
-    check(n == len && memcmp(buf, want, (size_t)len) == 0);
-    check(flen == sizeof from && from.sin_port == server_addr.sin_port &&
+    CHECK(n == len && memcmp(buf, want, (size_t)len) == 0);
+    CHECK(flen == sizeof from && from.sin_port == server_addr.sin_port &&
           from.sin_addr.s_addr == server_addr.sin_addr.s_addr);
   }
   close(fd);
@@ -191,18 +180,18 @@ static void *udp_client(void *arg) {
 static void udp_tests(void) {
   int fd = udp_socket(&server_addr);
   pthread_t t;
-  check(pthread_create(&t, NULL, udp_client, NULL) == 0);
+  CHECK(pthread_create(&t, NULL, udp_client, NULL) == 0);
   for (int i = 0; i < UDP_ROUNDS; i++) {
     char buf[64], want[64];
     struct sockaddr_in from;
     socklen_t flen = sizeof from;
     ssize_t n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &flen);
     int len = snprintf(want, sizeof want, "ping %d", i);
-    check(n == len && memcmp(buf, want, (size_t)len) == 0);
-    check(flen == sizeof from && from.sin_family == AF_INET && from.sin_addr.s_addr == htonl(INADDR_LOOPBACK));
-    check(from.sin_port == client_addr.sin_port);
+    CHECK(n == len && memcmp(buf, want, (size_t)len) == 0);
+    CHECK(flen == sizeof from && from.sin_family == AF_INET && from.sin_addr.s_addr == htonl(INADDR_LOOPBACK));
+    CHECK(from.sin_port == client_addr.sin_port);
     len = snprintf(buf, sizeof buf, "pong %d", i);
-    check(sendto(fd, buf, (size_t)len, 0, (struct sockaddr *)&from, flen) == len);
+    CHECK(sendto(fd, buf, (size_t)len, 0, (struct sockaddr *)&from, flen) == len);
   }
   pthread_join(t, NULL);
   close(fd);

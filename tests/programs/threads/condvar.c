@@ -14,39 +14,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check.h"
+#include "clock.h"
 #include "report.h"
 
-#define FAIL(...)                                                  \
-  do {                                                             \
-    fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);                \
-    fprintf(stderr, __VA_ARGS__);                                  \
-    fputc('\n', stderr);                                           \
-    exit(1);                                                       \
-  } while (0)
-#define CHECK(c) \
-  do { if (!(c)) FAIL("check failed: %s", #c); } while (0)
-#define CHECK_RC(expr, want)                                           \
-  do {                                                                 \
-    int rc_ = (expr), want_ = (want);                                  \
-    if (rc_ != want_)                                                  \
-      FAIL("%s returned %d (%s), want %d (%s)", #expr, rc_,            \
-           strerror(rc_), want_, strerror(want_));                     \
-  } while (0)
-
-static double mono_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static struct timespec deadline(clockid_t clk, long us) {
-  struct timespec ts;
-  clock_gettime(clk, &ts);
-  ts.tv_sec += us / 1000000;
-  ts.tv_nsec += (us % 1000000) * 1000L;
-  if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
-  return ts;
-}
 
 #define PRODUCERS 4
 #define CONSUMERS 4
@@ -98,7 +69,7 @@ static void wait_not_empty(struct queue *q, int id, int n) {
     return;
   }
   long us = 1000 + (n % 5) * 1000;  /* 1..5 ms */
-  struct timespec ts = deadline(q->clock, us);
+  struct timespec ts = deadline_us(q->clock, us);
   int rc = id == 2 ? pthread_cond_timedwait(&q->not_empty, &q->lock, &ts)
                    : pthread_cond_clockwait(&q->not_empty, &q->lock, q->clock, &ts);
   if (rc == ETIMEDOUT) q->timeouts++;
@@ -175,7 +146,7 @@ static void check_timeout(pthread_cond_t *cv, clockid_t clk, int how, const char
   pthread_mutex_t m = PTHREAD_ERRORCHECK_MUTEX_INITIALIZER_NP;
   CHECK_RC(pthread_mutex_lock(&m), 0);
   double t = mono_now();
-  struct timespec ts = deadline(clk, 200000);
+  struct timespec ts = deadline_us(clk, 200000);
   int rc = how == 0 ? pthread_cond_timedwait(cv, &m, &ts)
                     : pthread_cond_clockwait(cv, &m, clk, &ts);
   double el = mono_now() - t;
@@ -206,7 +177,7 @@ static void check_signalled_wait(void) {
   pthread_t t;
   CHECK_RC(pthread_mutex_lock(&flag_lock), 0);
   CHECK_RC(pthread_create(&t, NULL, set_flag, NULL), 0);
-  struct timespec ts = deadline(CLOCK_REALTIME, 20000000);
+  struct timespec ts = deadline_us(CLOCK_REALTIME, 20000000);
   while (!flag) CHECK_RC(pthread_cond_timedwait(&flag_cv, &flag_lock, &ts), 0);
   CHECK_RC(pthread_mutex_unlock(&flag_lock), 0);
   CHECK_RC(pthread_join(t, NULL), 0);

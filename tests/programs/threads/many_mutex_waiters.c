@@ -11,24 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "report.h"
 
-#define FAIL(...)                                                  \
-  do {                                                             \
-    fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);                \
-    fprintf(stderr, __VA_ARGS__);                                  \
-    fputc('\n', stderr);                                           \
-    exit(1);                                                       \
-  } while (0)
-#define CHECK(c) \
-  do { if (!(c)) FAIL("check failed: %s", #c); } while (0)
-#define CHECK_RC(expr, want)                                           \
-  do {                                                                 \
-    int rc_ = (expr), want_ = (want);                                  \
-    if (rc_ != want_)                                                  \
-      FAIL("%s returned %d (%s), want %d (%s)", #expr, rc_,            \
-           strerror(rc_), want_, strerror(want_));                     \
-  } while (0)
 
 #define N 1000
 

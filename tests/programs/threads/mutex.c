@@ -13,39 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check.h"
+#include "clock.h"
 #include "report.h"
 
-#define FAIL(...)                                                  \
-  do {                                                             \
-    fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);                \
-    fprintf(stderr, __VA_ARGS__);                                  \
-    fputc('\n', stderr);                                           \
-    exit(1);                                                       \
-  } while (0)
-#define CHECK(c) \
-  do { if (!(c)) FAIL("check failed: %s", #c); } while (0)
-#define CHECK_RC(expr, want)                                           \
-  do {                                                                 \
-    int rc_ = (expr), want_ = (want);                                  \
-    if (rc_ != want_)                                                  \
-      FAIL("%s returned %d (%s), want %d (%s)", #expr, rc_,            \
-           strerror(rc_), want_, strerror(want_));                     \
-  } while (0)
-
-static double mono_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static struct timespec deadline(clockid_t clk, long ms) {
-  struct timespec ts;
-  clock_gettime(clk, &ts);
-  ts.tv_sec += ms / 1000;
-  ts.tv_nsec += (ms % 1000) * 1000000L;
-  if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
-  return ts;
-}
 
 /* Runs fn(arg) in a new thread, returns its result as an int. */
 static int in_thread(void *(*fn)(void *), void *arg) {
@@ -74,7 +45,7 @@ static void check_errorcheck(pthread_mutex_t *m) {
   CHECK_RC(pthread_mutex_lock(m), 0);
   CHECK_RC(pthread_mutex_lock(m), EDEADLK);
   CHECK_RC(pthread_mutex_trylock(m), EBUSY);
-  struct timespec ts = deadline(CLOCK_REALTIME, 1000);
+  struct timespec ts = deadline_ms(CLOCK_REALTIME, 1000);
   CHECK_RC(pthread_mutex_timedlock(m, &ts), EDEADLK);
   CHECK_RC(in_thread(unlock_fn, m), EPERM);
   CHECK_RC(in_thread(try_fn, m), EBUSY);
@@ -122,20 +93,20 @@ static void *timed_fn(void *arg) {
   int kind = (int)(intptr_t)arg, rc;
   double t = mono_now();
   if (kind == TL_REALTIME) {
-    struct timespec ts = deadline(CLOCK_REALTIME, 200);
+    struct timespec ts = deadline_ms(CLOCK_REALTIME, 200);
     rc = pthread_mutex_timedlock(&held, &ts);
   } else if (kind == TL_CLOCK_MONO) {
-    struct timespec ts = deadline(CLOCK_MONOTONIC, 200);
+    struct timespec ts = deadline_ms(CLOCK_MONOTONIC, 200);
     rc = pthread_mutex_clocklock(&held, CLOCK_MONOTONIC, &ts);
   } else if (kind == TL_CLOCK_REAL) {
-    struct timespec ts = deadline(CLOCK_REALTIME, 200);
+    struct timespec ts = deadline_ms(CLOCK_REALTIME, 200);
     rc = pthread_mutex_clocklock(&held, CLOCK_REALTIME, &ts);
   } else if (kind == TL_BAD) {
-    struct timespec bad = {0, 2000000000L}, ts = deadline(CLOCK_MONOTONIC, 100);
+    struct timespec bad = {0, 2000000000L}, ts = deadline_ms(CLOCK_MONOTONIC, 100);
     CHECK_RC(pthread_mutex_clocklock(&held, CLOCK_PROCESS_CPUTIME_ID, &ts), EINVAL);
     return (void *)(intptr_t)pthread_mutex_timedlock(&held, &bad);
   } else {
-    struct timespec ts = deadline(CLOCK_REALTIME, 20000);
+    struct timespec ts = deadline_ms(CLOCK_REALTIME, 20000);
     rc = pthread_mutex_timedlock(&held, &ts);
     if (rc == 0) CHECK_RC(pthread_mutex_unlock(&held), 0);
     return (void *)(intptr_t)rc;
@@ -180,7 +151,7 @@ static void *contend(void *arg) {
     if (id % 3 == 0) {
       CHECK_RC(pthread_mutex_lock(shared), 0);
     } else if (id % 3 == 1) {
-      struct timespec ts = deadline(CLOCK_REALTIME, 60000);
+      struct timespec ts = deadline_ms(CLOCK_REALTIME, 60000);
       CHECK_RC(pthread_mutex_timedlock(shared, &ts), 0);
     } else {
       while (pthread_mutex_trylock(shared) == EBUSY) sched_yield();

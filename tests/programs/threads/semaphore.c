@@ -12,48 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check.h"
+#include "clock.h"
 #include "report.h"
 
-#define FAIL(...)                                                  \
-  do {                                                             \
-    fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);                \
-    fprintf(stderr, __VA_ARGS__);                                  \
-    fputc('\n', stderr);                                           \
-    exit(1);                                                       \
-  } while (0)
-#define CHECK(c) \
-  do { if (!(c)) FAIL("check failed: %s", #c); } while (0)
-#define CHECK_RC(expr, want)                                           \
-  do {                                                                 \
-    int rc_ = (expr), want_ = (want);                                  \
-    if (rc_ != want_)                                                  \
-      FAIL("%s returned %d (%s), want %d (%s)", #expr, rc_,            \
-           strerror(rc_), want_, strerror(want_));                     \
-  } while (0)
-/* A call returning -1/errno: wants -1 with errno `err`, or 0 if err == 0. */
-#define CHECK_ERRNO(expr, err)                                         \
-  do {                                                                 \
-    errno = 0;                                                         \
-    int r_ = (expr), e_ = errno, w_ = (err);                           \
-    if (w_ == 0 ? r_ != 0 : (r_ != -1 || e_ != w_))                    \
-      FAIL("%s returned %d errno %d (%s), want errno %d (%s)", #expr,  \
-           r_, e_, strerror(e_), w_, strerror(w_));                    \
-  } while (0)
-
-static double mono_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static struct timespec deadline(clockid_t clk, long ms) {
-  struct timespec ts;
-  clock_gettime(clk, &ts);
-  ts.tv_sec += ms / 1000;
-  ts.tv_nsec += (ms % 1000) * 1000000L;
-  if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
-  return ts;
-}
 
 static int value(sem_t *s) {
   int v = -1;
@@ -126,7 +88,7 @@ static void check_timeouts(void) {
   CHECK_ERRNO(sem_init(&s, 0, 0), 0);
   for (int how = 0; how < 3; how++) {
     clockid_t clk = how == 1 ? CLOCK_MONOTONIC : CLOCK_REALTIME;
-    struct timespec ts = deadline(clk, 200);
+    struct timespec ts = deadline_ms(clk, 200);
     double t = mono_now();
     if (how == 0) CHECK_ERRNO(sem_timedwait(&s, &ts), ETIMEDOUT);
     else CHECK_ERRNO(sem_clockwait(&s, clk, &ts), ETIMEDOUT);
@@ -140,7 +102,7 @@ static void check_timeouts(void) {
   pthread_t t;
   CHECK_ERRNO(sem_init(&late, 0, 0), 0);
   CHECK_RC(pthread_create(&t, NULL, post_late, NULL), 0);
-  struct timespec ts = deadline(CLOCK_MONOTONIC, 20000);
+  struct timespec ts = deadline_ms(CLOCK_MONOTONIC, 20000);
   CHECK_ERRNO(sem_clockwait(&late, CLOCK_MONOTONIC, &ts), 0);
   CHECK_RC(pthread_join(t, NULL), 0);
   CHECK_ERRNO(sem_destroy(&late), 0);

@@ -11,23 +11,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check.h"
+#include "clock.h"
 #include "report.h"
 
-#define FAIL(...)                                                  \
-  do {                                                             \
-    fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);                \
-    fprintf(stderr, __VA_ARGS__);                                  \
-    fputc('\n', stderr);                                           \
-    exit(1);                                                       \
-  } while (0)
-#define CHECK(c) \
-  do { if (!(c)) FAIL("check failed: %s", #c); } while (0)
-
-static double mono_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static double t0;
 
