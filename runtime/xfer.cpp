@@ -1,6 +1,7 @@
 #include "xfer.h"
 
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <liburing.h>
@@ -172,6 +173,10 @@ long run(const Req& r, const fd::Info& fi) {
         if (!deadline) deadline = deadline_after(timeout);
         res = ring_op(r, c, fi, deadline);
         if (res == -ETIMEDOUT) res = -EAGAIN;  // SO_RCVTIMEO/SO_SNDTIMEO: EAGAIN
+        // io_uring sends with MSG_NOSIGNAL; the kernel would have raised
+        // SIGPIPE at the calling thread.
+        if (res == -EPIPE && r.sock && r.write && !(r.flags & MSG_NOSIGNAL))
+          raw::sys(SYS_tgkill, raw::sys(SYS_getpid), raw::gettid(), SIGPIPE);
       }
     }
     if (res < 0) return done ? long(done) : res;
