@@ -33,6 +33,15 @@
 //     request's CQE arrived: buffers are never left to a kernel that still
 //     writes into them, and a CQE never reaches a fiber that moved on.
 //
+// What more carriers will need (each structure is already per carrier or
+// thread-safe; these are the handshakes still missing)
+//   - Stealing from another carrier's run queue must wait until the fiber's
+//     switch-out completed (an on_cpu flag cleared in after_switch).
+//   - A fiber's timer lives in the heap of the carrier that armed it; a
+//     fiber resumed elsewhere must disarm it there (or heaps take a lock).
+//   - errno's address is per carrier until fibers get their own TLS: a
+//     fiber must not move between carriers while the compiler may cache it.
+//
 // Rejected
 //   - A scheduler context per carrier (g0): two switches per park, and the
 //     park/unpark cost is the number this runtime lives by.
