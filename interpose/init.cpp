@@ -24,6 +24,14 @@ bool g_started = false;
 
 void warn_line(const char* line) { rt::log::say("%s", line); }
 
+// RINGLET_EXPLAIN: the one time ringlet writes to stdout, because it was
+// asked to (ringlet --explain runs /bin/true for it).
+void print_line(const char* line) {
+  size_t n = strlen(line);
+  rt::raw::write(1, line, n);
+  rt::raw::write(1, "\n", 1);
+}
+
 // In a forked child the calling fiber is all that is left, as the calling
 // thread is all that is left of a threaded process: it carries on as the
 // root of a fresh carrier with its own ring.
@@ -104,6 +112,7 @@ __attribute__((constructor(101))) void ringlet_start() {
   if (rt::config::cfg.carriers > 1)
     rt::log::say("RINGLET_CARRIERS=%d: this version runs one carrier; using 1", rt::config::cfg.carriers);
   rt::sys::configure(rt::config::cfg.families);
+  if (rt::config::cfg.explain) rt::sys::explain(print_line);
   rt::StartResult r = rt::start_carrier();
   if (r.err) {
     rt::log::say("io_uring unavailable (%s); calls pass straight through, threads stay threads", r.why);

@@ -148,6 +148,7 @@ bool p_entries(const char* v, Config& c, char* err, size_t n) {
 
 bool p_debug(const char* v, Config& c, char* err, size_t n) { return parse_bool(v, &c.debug, err, n); }
 bool p_disable(const char* v, Config& c, char* err, size_t n) { return parse_bool(v, &c.disabled, err, n); }
+bool p_explain(const char* v, Config& c, char* err, size_t n) { return parse_bool(v, &c.explain, err, n); }
 
 }  // namespace
 
@@ -165,6 +166,10 @@ const Option kOptions[] = {
     {"RINGLET_RING_ENTRIES", nullptr, "N", "io_uring submission queue size (default 1024)", p_entries},
     {"RINGLET_DEBUG", nullptr, "0|1", "verbose diagnostics", p_debug},
     {"RINGLET_DISABLE", nullptr, "0|1", "load but pass every call straight through", p_disable},
+    {"RINGLET_EXPLAIN", nullptr, "0|1",
+     "print the policy table (what ringlet does with each call) on stdout at start; "
+     "ringlet --explain does this for you",
+     p_explain},
 };
 const size_t kOptionCount = sizeof kOptions / sizeof kOptions[0];
 

@@ -31,6 +31,7 @@ struct Config {
   unsigned ring_entries = 1024;
   bool debug = false;
   bool disabled = false;
+  bool explain = false;  // print the policy table to stdout at start
 };
 
 // The live configuration (written once by load(), read-only afterwards).

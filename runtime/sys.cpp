@@ -43,7 +43,10 @@ void add(const Def* defs, unsigned n, uint32_t families) {
     const Def& d = defs[i];
     if (d.nr < 0 || d.nr >= kMaxNr) continue;
     Entry e = d.e;
-    if (e.family && !(families & e.family)) e.policy = Policy::Pass;
+    if (e.family && !(families & e.family)) {
+      e.policy = Policy::Pass;
+      e.what = "family switched off (RINGLET_PATCH): kernel";
+    }
     g_table[d.nr] = e;
   }
 }

@@ -266,6 +266,19 @@ preload)
   expect_out "LD_PRELOAD=$lib_abs"
   ;;
 
+explain)
+  # The library's policy table, on stdout; options before --explain apply.
+  run "$R" --explain
+  expect_rc 0
+  expect_err_empty
+  grep -qE '^read +ring +io ' "$tmp/out" || fail "no ring policy for read"
+  grep -qE '^close +track ' "$tmp/out" || fail "no track policy for close"
+  run "$R" --patch all,-net --explain
+  expect_rc 0
+  grep -qE '^recvfrom +pass +net ' "$tmp/out" || fail "--patch -net did not switch recvfrom to pass"
+  grep -qE '^read +ring ' "$tmp/out" || fail "--patch -net changed read"
+  ;;
+
 variables)
   log="$tmp/ringlet.log"
   expect_runs "$R" --carriers 3 --stack-size=256K --log "$log" --io try --patch=io,net "$bin/show-env"

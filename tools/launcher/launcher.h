@@ -33,6 +33,7 @@ struct Args {
   int program = 0;                // argv index of PROGRAM; argc if none
   bool help = false;
   bool version = false;
+  bool explain = false;  // print the library's policy table and exit
 };
 
 // Parses options up to the first non-option word or "--". Returns 0, or an

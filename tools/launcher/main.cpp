@@ -70,6 +70,15 @@ int main(int argc, char** argv) {
     say("%s", why.c_str());
     return lib_rc;
   }
+  if (args.explain) {
+    // The library prints its own table (RINGLET_EXPLAIN) when it starts in
+    // a program that does nothing else.
+    for (const Setting& s : args.settings) setenv(s.env, s.value, 1);
+    setenv("RINGLET_EXPLAIN", "1", 1);
+    setenv("LD_PRELOAD", lib.c_str(), 1);
+    char* true_argv[] = {const_cast<char*>("true"), nullptr};
+    return run("/bin/true", true_argv, FileKind::kElf);
+  }
 
   char** prog = argv + args.program;
   std::string path;

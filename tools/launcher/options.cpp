@@ -65,13 +65,15 @@ int parse_args(int argc, char** argv, Args* out) {
     size_t len = eq ? (size_t)(eq - a) : strlen(a);
     bool is_help = strcmp(a, "-h") == 0 || (len == 6 && strncmp(a, "--help", 6) == 0);
     bool is_version = len == 9 && strncmp(a, "--version", 9) == 0;
-    if (is_help || is_version) {
+    bool is_explain = len == 9 && strncmp(a, "--explain", 9) == 0;
+    if (is_help || is_version || is_explain) {
       if (eq) {
         say("%.*s takes no value", (int)len, a);
         return kExitUsage;
       }
       out->help |= is_help;
       out->version |= is_version;
+      out->explain |= is_explain;
       return 0;
     }
     const Option* o = a[1] == '-' ? find_flag(a, len) : nullptr;
@@ -113,6 +115,8 @@ std::string help_text(const std::string& library) {
   }
   entry(&s, "-h, --help", "print this help and exit");
   entry(&s, "--version", "print the version and exit");
+  entry(&s, "--explain", "print what ringlet does with each call it handles (its policy table, "
+                         "after the options given before it) and exit");
   entry(&s, "--", "end of options: the next word is PROGRAM");
   s += "\nEnvironment only:\n";
   for (size_t i = 0; i < kOptionCount; ++i) {
