@@ -35,6 +35,7 @@ die() { say "${0##*/}: $*"; exit 1; }
 # date (a no-op when they are). Only the needed targets, so an unrelated test
 # that does not compile does not stop us.
 ensure_build() {
+	"$REPO/tools/deps" || die "the Debian packages ringlet needs are missing (see above)"
 	if [[ ! -f $BUILD_DIR/build.ninja ]]; then
 		say "configuring $BUILD_DIR (meson setup)…"
 		meson setup "$BUILD_DIR" "$REPO" >"$WORK/setup.log" 2>&1 || {
