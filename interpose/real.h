@@ -98,6 +98,17 @@
   X(pthread_barrier_init, int, (pthread_barrier_t*, const pthread_barrierattr_t*, unsigned), 1) \
   X(pthread_barrier_wait, int, (pthread_barrier_t*), 1)                                         \
   X(pthread_barrier_destroy, int, (pthread_barrier_t*), 1)                                      \
+  X(pthread_rwlock_init, int, (pthread_rwlock_t*, const pthread_rwlockattr_t*), 1)              \
+  X(pthread_rwlock_rdlock, int, (pthread_rwlock_t*), 1)                                          \
+  X(pthread_rwlock_tryrdlock, int, (pthread_rwlock_t*), 1)                                       \
+  X(pthread_rwlock_timedrdlock, int, (pthread_rwlock_t*, const struct timespec*), 1)             \
+  X(pthread_rwlock_clockrdlock, int, (pthread_rwlock_t*, clockid_t, const struct timespec*), 0)  \
+  X(pthread_rwlock_wrlock, int, (pthread_rwlock_t*), 1)                                          \
+  X(pthread_rwlock_trywrlock, int, (pthread_rwlock_t*), 1)                                       \
+  X(pthread_rwlock_timedwrlock, int, (pthread_rwlock_t*, const struct timespec*), 1)             \
+  X(pthread_rwlock_clockwrlock, int, (pthread_rwlock_t*, clockid_t, const struct timespec*), 0)  \
+  X(pthread_rwlock_unlock, int, (pthread_rwlock_t*), 1)                                          \
+  X(pthread_rwlock_destroy, int, (pthread_rwlock_t*), 1)                                         \
   X(sem_init, int, (sem_t*, int, unsigned), 1)                                                   \
   X(sem_wait, int, (sem_t*), 1)                                                                  \
   X(sem_timedwait, int, (sem_t*, const struct timespec*), 1)                                     \
