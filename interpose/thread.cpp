@@ -47,8 +47,8 @@ pthread_t root_handle() { return g_root_handle; }
 int64_t deadline_from(clockid_t clock, const timespec* abs) {
   timespec now;
   clock_gettime(clock, &now);
-  int64_t left = (int64_t(abs->tv_sec) - now.tv_sec) * 1000000000 + (abs->tv_nsec - now.tv_nsec);
-  return rt::now_ns() + left;
+  int64_t left = rt::add_ns(rt::to_ns(abs->tv_sec, abs->tv_nsec), -rt::to_ns(now.tv_sec, now.tv_nsec));
+  return rt::add_ns(rt::now_ns(), left);
 }
 
 bool valid_abstime(const timespec* abs) { return abs->tv_nsec >= 0 && abs->tv_nsec < 1000000000; }

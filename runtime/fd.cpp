@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "raw.h"
+#include "timer.h"
 
 namespace rt::fd {
 
@@ -54,9 +55,7 @@ Entry* entry(int fd, bool create) {
   return &chunk[unsigned(fd) & ((1u << kChunkBits) - 1)];
 }
 
-int64_t timeval_ns(const __kernel_old_timeval& tv) {
-  return int64_t(tv.tv_sec) * 1000000000 + int64_t(tv.tv_usec) * 1000;
-}
+int64_t timeval_ns(const __kernel_old_timeval& tv) { return to_ns(tv.tv_sec, int64_t(tv.tv_usec) * 1000); }
 
 int64_t probe_timeout(int fd, int opt) {
   __kernel_old_timeval tv{};

@@ -33,7 +33,7 @@ int io_wait(IoOp& op, int64_t deadline) {
       cancelled = true;
     }
   }
-  if (cancelled && (op.res == -ECANCELED || op.res == -EINTR)) return -ETIMEDOUT;
+  if (cancelled && (op.res == -ECANCELED || op.res == -EINTR)) return kDeadlinePassed;
   return op.res;
 }
 
@@ -44,7 +44,7 @@ int io_submit_wait(io_uring_sqe* sqe, IoOp& op, int64_t deadline) {
 
 int64_t deadline_after(int64_t ns) {
   if (ns <= 0) return kNoDeadline;
-  return now_ns() + ns;
+  return add_ns(now_ns(), ns);
 }
 
 }  // namespace rt

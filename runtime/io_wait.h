@@ -27,9 +27,14 @@ struct IoOp : Completion {
 io_uring_sqe* io_sqe();
 // Hands sqe to the ring tagged with op; the fiber keeps running.
 void io_track(io_uring_sqe* sqe, IoOp& op);
+// What io_wait returns when its deadline cancelled the request: outside the
+// -errno range, so that a real ETIMEDOUT from the kernel (TCP gave up) is
+// never mistaken for SO_RCVTIMEO's expiry.
+constexpr int kDeadlinePassed = -(1 << 20);
+
 // Parks until op completes. With a deadline, the request is cancelled when
-// it passes; returns -ETIMEDOUT if the cancellation took effect, else the
-// request's own result (which may have raced the deadline and won).
+// it passes; returns kDeadlinePassed if the cancellation took effect, else
+// the request's own result (which may have raced the deadline and won).
 int io_wait(IoOp& op, int64_t deadline);
 // io_track + io_wait.
 int io_submit_wait(io_uring_sqe* sqe, IoOp& op, int64_t deadline);

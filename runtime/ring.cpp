@@ -22,10 +22,14 @@ namespace {
 
 // Setup flags from most to least wanted. Each later entry drops something a
 // kernel may not have; the first that works is kept (Photon's habit).
+// TASKRUN_FLAG: the kernel says, in the SQ ring's flags, when completions
+// wait for us to enter; without it every pass with requests in flight
+// would have to enter just to find out.
 constexpr unsigned kFlagSets[] = {
     IORING_SETUP_SUBMIT_ALL | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
-        IORING_SETUP_CQSIZE,                                                     // 6.1
-    IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_CQSIZE,  // 5.19
+        IORING_SETUP_TASKRUN_FLAG | IORING_SETUP_CQSIZE,  // 6.1
+    IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG |
+        IORING_SETUP_CQSIZE,  // 5.19
     IORING_SETUP_SUBMIT_ALL | IORING_SETUP_CQSIZE,                              // 5.18
     IORING_SETUP_CQSIZE,                                                         // 5.5
 };

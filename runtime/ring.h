@@ -66,8 +66,15 @@ class Ring {
 
   unsigned queued() const { return io_uring_sq_ready(&ring_); }
   unsigned inflight() const { return inflight_; }
-  // True when a non-blocking enter() could produce anything.
-  bool busy() const { return inflight_ || queued() || io_uring_cq_ready(&ring_); }
+  // True when a non-blocking enter() could produce anything: something to
+  // submit, completions posted, or (where the kernel flags it) completions
+  // waiting for us to enter. Without the flag, any request in flight.
+  bool busy() const {
+    if (queued() || io_uring_cq_ready(&ring_)) return true;
+    if (!inflight_) return false;
+    if (!(ring_.flags & IORING_SETUP_TASKRUN_FLAG)) return true;
+    return __atomic_load_n(ring_.sq.kflags, __ATOMIC_ACQUIRE) & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW);
+  }
   bool ok() const { return ring_.ring_fd > 0; }
   const char* why() const { return why_; }
   // Whether the kernel has opcode `op` (probed at init; optional ones too).

@@ -9,6 +9,7 @@
 
 #include "fd.h"
 #include "raw.h"
+#include "timer.h"
 #include "sys.h"
 
 namespace rt::sys {
@@ -99,7 +100,7 @@ long h_setsockopt(const Args& a) {
   bool snd = name == SO_SNDTIMEO_OLD || name == SO_SNDTIMEO_NEW;
   if (!rcv && !snd) return r;
   auto* tv = reinterpret_cast<const __kernel_sock_timeval*>(a.a[3]);
-  int64_t ns = tv->tv_sec * 1000000000 + tv->tv_usec * 1000;
+  int64_t ns = to_ns(tv->tv_sec, tv->tv_usec * 1000);
   fd::set_timeout(int(a.a[0]), snd, ns < 0 ? 0 : ns);
   return r;
 }

@@ -41,12 +41,12 @@ bool ring_futex() { return carrier()->ring.supports(kOpFutexWait); }
 // the realtime clock with FUTEX_CLOCK_REALTIME.
 int64_t deadline_of(int cmd, int op, const timespec* ts) {
   if (!ts) return kNoDeadline;
-  int64_t t = int64_t(ts->tv_sec) * 1000000000 + ts->tv_nsec;
-  if (cmd == FUTEX_WAIT) return now_ns() + t;
+  int64_t t = to_ns(ts->tv_sec, ts->tv_nsec);
+  if (cmd == FUTEX_WAIT) return add_ns(now_ns(), t);
   if (op & FUTEX_CLOCK_REALTIME) {
     timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
-    return now_ns() + (t - (int64_t(now.tv_sec) * 1000000000 + now.tv_nsec));
+    return add_ns(now_ns(), add_ns(t, -to_ns(now.tv_sec, now.tv_nsec)));
   }
   return t;
 }
@@ -69,6 +69,7 @@ long wait_fiber(const Args& a, int cmd) {
                    addr, 0, val);
   s->addr3 = mask;
   long r = io_submit_wait(s, iop, deadline);
+  if (r == kDeadlinePassed) return -ETIMEDOUT;
   return r > 0 ? 0 : r;
 }
 

@@ -16,6 +16,10 @@ namespace {
 // not a socket get the kernel's own answer.
 bool parks(const fd::Info& fi, int flags) { return fi.socket() && !fi.nonblock && !(flags & MSG_DONTWAIT); }
 
+// Reads of the error queue and of out-of-band data never wait, and a poll
+// for POLLIN (io_uring's way of waiting) would not end them: the kernel's.
+bool recv_parks(const fd::Info& fi, int flags) { return parks(fi, flags) && !(flags & (MSG_ERRQUEUE | MSG_OOB)); }
+
 // Descriptors that arrive in SCM_RIGHTS take numbers ringlet never saw made.
 void forget_passed_fds(const msghdr* m) {
   if (!m || !m->msg_control) return;
@@ -30,7 +34,7 @@ void forget_passed_fds(const msghdr* m) {
 // recvfrom(fd, buf, len, flags, addr, addrlen)
 long h_recvfrom(const Args& a) {
   fd::Info fi = fd::get(int(a.a[0]));
-  if (!parks(fi, int(a.a[3]))) return pass(SYS_recvfrom, a);
+  if (!recv_parks(fi, int(a.a[3]))) return pass(SYS_recvfrom, a);
   xfer::Req r;
   r.fd = int(a.a[0]);
   r.sock = true;
@@ -63,7 +67,7 @@ long h_recvmsg(const Args& a) {
   auto* m = reinterpret_cast<msghdr*>(a.a[1]);
   fd::Info fi = fd::get(int(a.a[0]));
   long res;
-  if (!parks(fi, int(a.a[2]))) {
+  if (!recv_parks(fi, int(a.a[2]))) {
     res = pass(SYS_recvmsg, a);
   } else {
     xfer::Req r;
@@ -101,7 +105,7 @@ long accept_common(long nr, const Args& a, int flags) {
     io_uring_prep_accept(s, fd, reinterpret_cast<sockaddr*>(a.a[1]), reinterpret_cast<socklen_t*>(a.a[2]),
                          flags);
     res = io_submit_wait(s, op, deadline_after(fi.rcvtimeo));
-    if (res == -ETIMEDOUT) res = -EAGAIN;
+    if (res == kDeadlinePassed) res = -EAGAIN;
   }
   if (res >= 0) fd::accepted(int(res), fd, flags & SOCK_NONBLOCK);
   return res;
@@ -121,7 +125,7 @@ long h_connect(const Args& a) {
   io_uring_sqe* s = io_sqe();
   io_uring_prep_connect(s, fd, reinterpret_cast<const sockaddr*>(a.a[1]), socklen_t(a.a[2]));
   long res = io_submit_wait(s, op, deadline_after(fi.sndtimeo));
-  return res == -ETIMEDOUT ? -EINPROGRESS : res;
+  return res == kDeadlinePassed ? -EINPROGRESS : res;
 }
 
 constexpr uint32_t F = config::kNet;

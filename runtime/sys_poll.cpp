@@ -99,7 +99,7 @@ int64_t ms_deadline(long timeout_ms) {
 
 int64_t ts_deadline(const timespec* ts) {
   if (!ts) return kNoDeadline;
-  return now_ns() + int64_t(ts->tv_sec) * 1000000000 + ts->tv_nsec;
+  return add_ns(now_ns(), to_ns(ts->tv_sec, ts->tv_nsec));
 }
 
 bool expired(int64_t deadline) { return deadline != kNoDeadline && now_ns() >= deadline; }
@@ -196,7 +196,7 @@ long h_select(const Args& a) {
   int64_t deadline = kNoDeadline;
   bool zero = false;
   if (tv) {
-    deadline = now_ns() + int64_t(tv->tv_sec) * 1000000000 + int64_t(tv->tv_usec) * 1000;
+    deadline = add_ns(now_ns(), to_ns(tv->tv_sec, int64_t(tv->tv_usec) * 1000));
     zero = tv->tv_sec == 0 && tv->tv_usec == 0;
   }
   long r = select_core(int(a.a[0]), reinterpret_cast<fd_set*>(a.a[1]), reinterpret_cast<fd_set*>(a.a[2]),

@@ -16,7 +16,7 @@ namespace {
 
 bool valid(const timespec* ts) { return ts->tv_sec >= 0 && ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000; }
 
-int64_t ts_ns(const timespec& ts) { return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec; }
+int64_t ts_ns(const timespec& ts) { return to_ns(ts.tv_sec, ts.tv_nsec); }
 
 // Sleeps until the monotonic deadline. A zero-length sleep still lets the
 // other fibers run, as a thread's sleep(0) lets other threads run.
@@ -32,7 +32,7 @@ void sleep_until(int64_t deadline) {
 long h_nanosleep(const Args& a) {
   auto* req = reinterpret_cast<const timespec*>(a.a[0]);
   if (!valid(req)) return -EINVAL;
-  sleep_until(now_ns() + ts_ns(*req));
+  sleep_until(add_ns(now_ns(), ts_ns(*req)));
   return 0;
 }
 
@@ -58,9 +58,9 @@ long h_clock_nanosleep(const Args& a) {
     // later jump of the realtime clock is not followed).
     timespec now;
     clock_gettime(clk, &now);
-    deadline = mono + (ts_ns(*req) - ts_ns(now));
+    deadline = add_ns(mono, add_ns(ts_ns(*req), -ts_ns(now)));
   } else {
-    deadline = mono + ts_ns(*req);
+    deadline = add_ns(mono, ts_ns(*req));
   }
   sleep_until(deadline);
   return 0;

@@ -5,15 +5,33 @@
 // due timers in its scheduler pass). Times are CLOCK_MONOTONIC nanoseconds.
 #pragma once
 
+#include <climits>
 #include <cstdint>
 #include <ctime>
 
 namespace rt {
 
+constexpr int64_t kNsPerSec = 1000000000;
+
+// sec * 1e9 + nsec, saturated: a time far away ("never", often written as
+// tv_sec = LONG_MAX) stays far away instead of wrapping into the past.
+inline int64_t to_ns(int64_t sec, int64_t nsec) {
+  if (sec >= INT64_MAX / kNsPerSec) return INT64_MAX;
+  if (sec <= INT64_MIN / kNsPerSec) return INT64_MIN;
+  return sec * kNsPerSec + nsec;
+}
+
+// a + b, saturated.
+inline int64_t add_ns(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_add_overflow(a, b, &r)) return b > 0 ? INT64_MAX : INT64_MIN;
+  return r;
+}
+
 inline int64_t now_ns() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+  return int64_t(ts.tv_sec) * kNsPerSec + ts.tv_nsec;
 }
 
 struct Timer {

@@ -97,15 +97,20 @@ long attempt(const Req& r, Cursor& c, bool nowait) {
   return raw::sys(SYS_recvfrom, r.fd, c.v->iov_base, c.v->iov_len, fl, r.addr, r.addrlen);
 }
 
+// What one read or write may move, as the kernel caps it (MAX_RW_COUNT);
+// also keeps a length within an SQE's 32 bits.
+constexpr size_t kMaxRw = 0x7ffff000;
+
 // The same transfer through io_uring, waiting until `deadline`.
 long ring_op(const Req& r, Cursor& c, const fd::Info& fi, int64_t deadline) {
   io_uring_sqe* s = io_sqe();
   IoOp op;
   msghdr tmp{};
+  size_t len = c.n == 1 && c.v->iov_len > kMaxRw ? kMaxRw : (c.n == 1 ? c.v->iov_len : 0);
   if (!r.sock) {
     if (c.n == 1) {
-      if (r.write) io_uring_prep_write(s, r.fd, c.v->iov_base, unsigned(c.v->iov_len), -1ULL);
-      else io_uring_prep_read(s, r.fd, c.v->iov_base, unsigned(c.v->iov_len), -1ULL);
+      if (r.write) io_uring_prep_write(s, r.fd, c.v->iov_base, unsigned(len), -1ULL);
+      else io_uring_prep_read(s, r.fd, c.v->iov_base, unsigned(len), -1ULL);
     } else {
       if (r.write) io_uring_prep_writev(s, r.fd, c.v, unsigned(c.n), -1ULL);
       else io_uring_prep_readv(s, r.fd, c.v, unsigned(c.n), -1ULL);
@@ -122,8 +127,8 @@ long ring_op(const Req& r, Cursor& c, const fd::Info& fi, int64_t deadline) {
     return io_submit_wait(s, op, deadline);
   }
   if (!r.addr) {
-    if (r.write) io_uring_prep_send(s, r.fd, c.v->iov_base, c.v->iov_len, fl);
-    else io_uring_prep_recv(s, r.fd, c.v->iov_base, c.v->iov_len, fl);
+    if (r.write) io_uring_prep_send(s, r.fd, c.v->iov_base, len, fl);
+    else io_uring_prep_recv(s, r.fd, c.v->iov_base, len, fl);
     return io_submit_wait(s, op, deadline);
   }
   // recvfrom/sendto with an address: a message header on our stack, which
@@ -172,7 +177,7 @@ long run(const Req& r, const fd::Info& fi) {
       } else {
         if (!deadline) deadline = deadline_after(timeout);
         res = ring_op(r, c, fi, deadline);
-        if (res == -ETIMEDOUT) res = -EAGAIN;  // SO_RCVTIMEO/SO_SNDTIMEO: EAGAIN
+        if (res == kDeadlinePassed) res = -EAGAIN;  // SO_RCVTIMEO/SO_SNDTIMEO: EAGAIN
         // io_uring sends with MSG_NOSIGNAL; the kernel would have raised
         // SIGPIPE at the calling thread.
         if (res == -EPIPE && r.sock && r.write && !(r.flags & MSG_NOSIGNAL))
