@@ -34,7 +34,7 @@ static_assert(offsetof(pthread_mutex_t, __data.__owner) == offsetof(Mutex, owner
 static_assert(offsetof(pthread_mutex_t, __data.__kind) == offsetof(Mutex, kind));
 static_assert(sizeof(Cond) <= offsetof(pthread_cond_t, __data.__wrefs));
 static_assert(sizeof(Sem) <= sizeof(sem_t));
-static_assert(sizeof(Barrier) <= 12 && sizeof(pthread_barrier_t) >= 16);
+static_assert(offsetof(Barrier, reserved) == 12 && sizeof(Barrier) <= sizeof(pthread_barrier_t));
 
 namespace {
 
@@ -174,6 +174,7 @@ RINGLET_EXPORT int pthread_cond_broadcast(pthread_cond_t* c) noexcept {
 
 RINGLET_EXPORT int pthread_cond_destroy(pthread_cond_t* c) noexcept {
   if (glibc_cond(c)) return REAL(pthread_cond_destroy)(c);
+  rt::sync::cond_destroy(C(c));
   return 0;
 }
 
@@ -234,7 +235,7 @@ RINGLET_EXPORT int pthread_barrier_wait(pthread_barrier_t* b) {
 
 RINGLET_EXPORT int pthread_barrier_destroy(pthread_barrier_t* b) noexcept {
   if (barrier_flag(b) != kPrivateFlag) return REAL(pthread_barrier_destroy)(b);
-  return B(b)->arrived.load() != 0 ? EBUSY : 0;
+  return rt::sync::barrier_destroy(B(b));
 }
 
 // ---- pthread_once (the wrapper is in once.c, for its unwind cleanup) ------

@@ -13,10 +13,15 @@ struct Barrier {
   std::atomic<uint32_t> arrived;
   std::atomic<uint32_t> round;
   uint32_t count;
+  uint32_t reserved;             // interpose/ keeps glibc's futex flag here
+  std::atomic<uint32_t> inside;  // in barrier_wait; high bit: being destroyed
 };
 
 void barrier_init(Barrier* b, uint32_t count);
 // true for exactly one caller per round (PTHREAD_BARRIER_SERIAL_THREAD).
 bool barrier_wait(Barrier* b);
+// EBUSY if a round is under way; else waits until the callers released by
+// the last round have left (the program may free or reuse b at once).
+int barrier_destroy(Barrier* b);
 
 }  // namespace rt::sync

@@ -8,6 +8,18 @@
 
 namespace rt::sync {
 
+namespace {
+
+constexpr uint32_t kDestroying = 1u << 31;
+
+// A waiter's last touch of c. If a destroy waits for the waiters to leave,
+// the last one out wakes it (the wake only hashes the address).
+void leave(Cond* c) {
+  if (c->waiters.fetch_sub(1, std::memory_order_release) == (kDestroying | 1)) futex::wake(&c->waiters, INT_MAX);
+}
+
+}  // namespace
+
 void cond_init(Cond* c, clockid_t clock) {
   c->seq.store(0, std::memory_order_relaxed);
   c->waiters.store(0, std::memory_order_relaxed);
@@ -25,7 +37,7 @@ int cond_wait(Cond* c, Mutex* m, int64_t deadline) {
   // One sleep: POSIX allows a spurious return, and the caller loops on its
   // predicate; only a timeout is reported.
   if (futex::wait(&c->seq, seq, deadline) == -ETIMEDOUT) r = ETIMEDOUT;
-  c->waiters.fetch_sub(1, std::memory_order_relaxed);
+  leave(c);
   reacquire(m, saved);
   return r;
 }
@@ -35,7 +47,7 @@ int cond_wait_with(Cond* c, void (*unlock)(void*), void (*relock)(void*), void* 
   uint32_t seq = c->seq.load(std::memory_order_seq_cst);
   unlock(m);
   int r = futex::wait(&c->seq, seq, deadline) == -ETIMEDOUT ? ETIMEDOUT : 0;
-  c->waiters.fetch_sub(1, std::memory_order_relaxed);
+  leave(c);
   relock(m);
   return r;
 }
@@ -43,6 +55,14 @@ int cond_wait_with(Cond* c, void (*unlock)(void*), void (*relock)(void*), void* 
 void cond_signal(Cond* c) {
   c->seq.fetch_add(1, std::memory_order_seq_cst);
   if (c->waiters.load(std::memory_order_seq_cst) > 0) futex::wake(&c->seq, 1);
+}
+
+void cond_destroy(Cond* c) {
+  uint32_t w = c->waiters.fetch_or(kDestroying, std::memory_order_acq_rel) | kDestroying;
+  while (w != kDestroying) {
+    futex::wait(&c->waiters, w, kNoDeadline);
+    w = c->waiters.load(std::memory_order_acquire);
+  }
 }
 
 void cond_broadcast(Cond* c) {

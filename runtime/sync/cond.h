@@ -18,7 +18,7 @@ namespace rt::sync {
 
 struct Cond {
   std::atomic<uint32_t> seq;
-  std::atomic<uint32_t> waiters;
+  std::atomic<uint32_t> waiters;  // inside cond_wait; high bit: being destroyed
   uint32_t clock;  // CLOCK_REALTIME (0) or CLOCK_MONOTONIC (1)
 };
 
@@ -30,5 +30,8 @@ int cond_wait(Cond* c, Mutex* m, int64_t deadline);
 int cond_wait_with(Cond* c, void (*unlock)(void*), void (*relock)(void*), void* m, int64_t deadline);
 void cond_signal(Cond* c);
 void cond_broadcast(Cond* c);
+// Waits until every waiter woken by an earlier signal or broadcast has
+// stopped touching c (POSIX lets the program free it right after).
+void cond_destroy(Cond* c);
 
 }  // namespace rt::sync
