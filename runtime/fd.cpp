@@ -29,6 +29,7 @@ struct Entry {
   std::atomic<uint32_t> desc{0};
   std::atomic<int64_t> rcvtimeo{0};
   std::atomic<int64_t> sndtimeo{0};
+  std::atomic<int64_t> checked{0};  // when nonblock_now last asked the kernel
 };
 
 constexpr unsigned kChunkBits = 12;  // 4096 entries (128 KiB) per chunk
@@ -107,6 +108,7 @@ bool probe(int fd, Info* out) {
 }
 
 void store(Entry* e, const Info& i, uint32_t desc, bool shared) {
+  e->checked.store(0, std::memory_order_relaxed);
   e->rcvtimeo.store(i.rcvtimeo, std::memory_order_relaxed);
   e->sndtimeo.store(i.sndtimeo, std::memory_order_relaxed);
   e->desc.store(desc, std::memory_order_relaxed);
@@ -212,10 +214,17 @@ void set_no_nowait(int fd) {
 }
 
 bool nonblock_now(int fd) {
+  Entry* e = entry(fd, false);
+  int64_t now = now_ns();
+  if (e) {
+    if (now - e->checked.load(std::memory_order_relaxed) < kRecheckNs)
+      return e->bits.load(std::memory_order_acquire) & kNonblock;
+    e->checked.store(now, std::memory_order_relaxed);
+  }
   long fl = raw::sys(SYS_fcntl, fd, F_GETFL);
   if (raw::is_err(fl)) return false;
   bool nb = fl & O_NONBLOCK;
-  if (Entry* e = entry(fd, false)) {
+  if (e) {
     if (nb) e->bits.fetch_or(kNonblock, std::memory_order_acq_rel);
     else e->bits.fetch_and(~kNonblock, std::memory_order_acq_rel);
   }

@@ -57,7 +57,10 @@ void set_nonblock(int fd, bool on);
 void set_timeout(int fd, bool send, int64_t ns);
 void set_no_nowait(int fd);
 // Before parking on a probed entry: ask the kernel whether O_NONBLOCK is
-// set now (another process may share the description). Returns the answer.
+// set now (another process may share the description), at most every
+// kRecheckNs per descriptor so that a stream of waits on an inherited fd
+// (stdin, a socket from systemd) does not cost a system call each.
+constexpr int64_t kRecheckNs = 100 * 1000000;
 bool nonblock_now(int fd);
 
 // After fork nothing changes: descriptors are inherited with their state.

@@ -36,11 +36,13 @@ struct Waiter {
 
 struct PollOp : Completion {
   Waiter* w = nullptr;
+  int32_t res = 0;  // the events that fired, or -errno (cancelled)
   bool finished = true;
 };
 
-void poll_done(Completion* c, int32_t, uint32_t) {
+void poll_done(Completion* c, int32_t res, uint32_t) {
   auto* op = static_cast<PollOp*>(c);
+  op->res = res;
   op->finished = true;
   op->w->pending--;
   op->w->fired = true;
@@ -49,8 +51,9 @@ void poll_done(Completion* c, int32_t, uint32_t) {
 
 // Parks until one of fds[0..n) is ready for its events or the deadline
 // passes. Returns false on the deadline. Every request has completed when
-// it returns.
-bool wait_fds(const pollfd* fds, unsigned n, int64_t deadline) {
+// it returns. `fired`, if given, receives what fired for each fd (POLL_ADD
+// also fires for POLLERR and POLLHUP, whatever was asked).
+bool wait_fds(const pollfd* fds, unsigned n, int64_t deadline, short* fired = nullptr) {
   PollOp small[8];
   PollOp* ops = n <= 8 ? small : static_cast<PollOp*>(calloc(n, sizeof(PollOp)));
   if (!ops) {
@@ -89,6 +92,8 @@ bool wait_fds(const pollfd* fds, unsigned n, int64_t deadline) {
   for (unsigned i = 0; i < n; ++i)
     if (!ops[i].finished) ring.cancel(&ops[i]);
   while (w.pending > 0) park();
+  if (fired)
+    for (unsigned i = 0; i < n; ++i) fired[i] = ops[i].res > 0 ? short(ops[i].res) : 0;
   if (ops != small) free(ops);
   return in_time || w.fired;
 }
@@ -149,6 +154,11 @@ long select_core(int nfds, fd_set* rs, fd_set* ws, fd_set* es, int64_t deadline,
   fd_set* user[3] = {rs, ws, es};
   for (int i = 0; i < 3; ++i)
     if (user[i]) memcpy(&in[i], user[i], bytes);
+  // Descriptors whose wait ended only on POLLERR/POLLHUP, which select does
+  // not report for the sets they are in: not watched again in this call
+  // (those states last; watching them would spin).
+  fd_set quiet;
+  FD_ZERO(&quiet);
   for (;;) {
     fd_set out[3];
     for (int i = 0; i < 3; ++i)
@@ -163,9 +173,11 @@ long select_core(int nfds, fd_set* rs, fd_set* ws, fd_set* es, int64_t deadline,
       return r;
     }
     pollfd small[64];
+    short fired_small[64];
     unsigned n = 0, cap = 64;
     pollfd* p = small;
     for (int fd = 0; fd < nfds; ++fd) {
+      if (FD_ISSET(fd, &quiet)) continue;
       short ev = 0;
       if (rs && FD_ISSET(fd, &in[0])) ev |= POLLIN;
       if (ws && FD_ISSET(fd, &in[1])) ev |= POLLOUT;
@@ -181,7 +193,11 @@ long select_core(int nfds, fd_set* rs, fd_set* ws, fd_set* es, int64_t deadline,
       }
       p[n++] = pollfd{fd, ev, 0};
     }
-    wait_fds(p, n, deadline);
+    short* fired = n <= 64 ? fired_small : static_cast<short*>(malloc(n * sizeof(short)));
+    wait_fds(p, n, deadline, fired);
+    for (unsigned i = 0; fired && i < n; ++i)
+      if (fired[i] && !(fired[i] & p[i].events)) FD_SET(p[i].fd, &quiet);
+    if (fired != fired_small) free(fired);
     if (p != small) free(p);
   }
 }
