@@ -1,6 +1,7 @@
 // Run queues of one carrier.
 //
-// RunQueue: FIFO, owner-only (the carrier's own thread).
+// RunQueue: FIFO, owner-only (the carrier's own thread; a signal handler on
+// that thread checks busy() first).
 // Inbox: multi-producer, single-consumer (lock-free push from any thread,
 // the owner takes the whole list at once). How unmanaged threads and, later,
 // other carriers hand a fiber back to its home carrier.
@@ -16,27 +17,44 @@ namespace rt {
 class RunQueue {
  public:
   void push(Fiber* f) {
+    enter();
     f->next = nullptr;
     if (tail_) tail_->next = f;
     else head_ = f;
     tail_ = f;
     ++n_;
+    leave();
   }
   Fiber* pop() {
+    enter();
     Fiber* f = head_;
-    if (!f) return nullptr;
-    head_ = f->next;
-    if (!head_) tail_ = nullptr;
-    --n_;
+    if (f) {
+      head_ = f->next;
+      if (!head_) tail_ = nullptr;
+      --n_;
+    }
+    leave();
     return f;
   }
   bool empty() const { return head_ == nullptr; }
   uint32_t size() const { return n_; }
+  // True while a push or pop is under way on this thread: a signal handler
+  // that interrupted it must not touch the queue (unpark uses the inbox).
+  bool busy() const { return busy_; }
 
  private:
+  void enter() {
+    busy_ = true;
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+  }
+  void leave() {
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    busy_ = false;
+  }
   Fiber* head_ = nullptr;
   Fiber* tail_ = nullptr;
   uint32_t n_ = 0;
+  volatile bool busy_ = false;
 };
 
 class Inbox {

@@ -75,6 +75,7 @@ thread_local Carrier* tl_carrier __attribute__((tls_model("initial-exec"))) = nu
 namespace {
 
 std::atomic<uint32_t> g_next_id{1};
+std::atomic<Carrier*> g_first_carrier{nullptr};
 std::atomic<uint32_t> g_live{0};
 bool g_exit_with_last = false;
 
@@ -145,6 +146,7 @@ void wake_carrier(Carrier* c) {
 // One conversation with the kernel; see "Passes" above.
 void poll(Carrier* c, bool may_block) {
   ++c->polls;
+  futex::run_deferred();
   c->inbox.drain_into(c->runq);
   int64_t now = 0;
   if (!c->timers.empty()) {
@@ -226,6 +228,7 @@ StartResult setup(Carrier* c) {
     return res;
   }
   c->wake_fd = (int)fd;
+  g_first_carrier.store(c, std::memory_order_release);
   c->wake_done.complete = wake_done;
   wake_done(&c->wake_done, 0, 0);
   return res;
@@ -277,6 +280,8 @@ void stop_carrier() {
   // Let fibers that are finishing (queued, or dying) complete.
   while (!c->runq.empty() || c->dying) yield();
   tl_carrier = nullptr;
+  Carrier* me = c;
+  g_first_carrier.compare_exchange_strong(me, nullptr);
   c->ring.destroy();
   if (c->wake_fd >= 0) raw::close(c->wake_fd);
   g_live.fetch_sub(1, std::memory_order_relaxed);
@@ -321,6 +326,13 @@ StartResult restart_after_fork() {
 }
 
 void exit_process_with_last_fiber(bool on) { g_exit_with_last = on; }
+
+void kick_carrier() {
+  if (Carrier* c = g_first_carrier.load(std::memory_order_acquire)) {
+    uint64_t one = 1;
+    raw::write(c->wake_fd, &one, sizeof one);
+  }
+}
 
 uint32_t live_fibers() { return g_live.load(std::memory_order_relaxed); }
 
@@ -438,9 +450,12 @@ void unpark(Fiber* f) {
     if (s == kParked) {
       if (!f->state.compare_exchange_weak(s, kRunnable, std::memory_order_acq_rel)) continue;
       Carrier* h = f->home;
-      if (tl_carrier == h) {
+      if (tl_carrier == h && !h->runq.busy()) {
         h->runq.push(f);
       } else {
+        // Another thread, or a signal handler that interrupted this
+        // carrier in the middle of a run-queue operation: the inbox takes
+        // pushes from anywhere.
         h->inbox.push(f);
         wake_carrier(h);
       }

@@ -115,4 +115,8 @@ void unpark(Fiber* f);
 // Fibers alive in this process (including roots).
 uint32_t live_fibers();
 
+// Makes a carrier run a scheduler pass soon (it may be asleep in the
+// kernel): for work queued where no fiber is waiting for it. T, S.
+void kick_carrier();
+
 }  // namespace rt

@@ -7,26 +7,60 @@
 
 #include "../raw.h"
 #include "../sched.h"
-#include "../spin.h"
 
 namespace rt::futex {
 
 namespace {
 
 struct alignas(64) Bucket {
-  SpinLock lock;
-  WaitNode* head = nullptr;  // FIFO of parked fibers, protected by lock
+  // The lock word is its holder's token (null when free), so that a signal
+  // handler which interrupted the holder can tell, in one load, that
+  // spinning would never end.
+  std::atomic<const void*> holder{nullptr};
+  // Set by such a handler: wake every fiber parked here once the bucket is
+  // free again (futex waiters take spurious wakes; they re-check).
+  std::atomic<uint32_t> deferred{0};
+  WaitNode* head = nullptr;  // FIFO of parked fibers, protected by holder
   WaitNode* tail = nullptr;
   std::atomic<uint32_t> kernel_waiters{0};  // threads in futex(2) on an address here
 };
 
 constexpr unsigned kBucketBits = 10;
 constinit Bucket g_buckets[1u << kBucketBits];
+std::atomic<uint32_t> g_any_deferred{0};
+
+// A per-thread token: the address of a thread-local byte.
+thread_local char tl_token __attribute__((tls_model("initial-exec")));
 
 Bucket& bucket_of(const void* addr) {
   uint64_t a = reinterpret_cast<uintptr_t>(addr) >> 2;
   return g_buckets[(a * 0x9E3779B97F4A7C15ull) >> (64 - kBucketBits)];
 }
+
+void wake_bucket(Bucket& b);
+
+class Hold {
+ public:
+  explicit Hold(Bucket& b) : b_(b) {
+    for (;;) {
+      const void* none = nullptr;
+      if (b_.holder.compare_exchange_weak(none, &tl_token, std::memory_order_acquire, std::memory_order_relaxed))
+        return;
+      while (b_.holder.load(std::memory_order_relaxed)) __builtin_ia32_pause();
+    }
+  }
+  ~Hold() {
+    b_.holder.store(nullptr, std::memory_order_release);
+    if (b_.deferred.load(std::memory_order_acquire)) wake_bucket(b_);
+  }
+  Hold(const Hold&) = delete;
+  Hold& operator=(const Hold&) = delete;
+
+ private:
+  Bucket& b_;
+};
+
+bool held_by_this_thread(const Bucket& b) { return b.holder.load(std::memory_order_relaxed) == &tl_token; }
 
 void unlink(Bucket& b, WaitNode* n) {
   if (n->prev) n->prev->next = n->next;
@@ -36,35 +70,43 @@ void unlink(Bucket& b, WaitNode* n) {
   n->next = n->prev = nullptr;
 }
 
+// Wakes every fiber parked in b (the deferred wakes of signal handlers).
+void wake_bucket(Bucket& b) {
+  if (!b.deferred.exchange(0, std::memory_order_acq_rel)) return;
+  Hold h(b);
+  while (WaitNode* w = b.head) {
+    unlink(b, w);
+    w->woken.store(1, std::memory_order_release);
+    unpark(w->fiber);
+  }
+}
+
 int wait_fiber(std::atomic<uint32_t>* addr, uint32_t expected, int64_t deadline) {
   Fiber* self = current();
   WaitNode& n = self->wait;
   Bucket& b = bucket_of(addr);
-  b.lock.lock();
-  if (addr->load(std::memory_order_relaxed) != expected) {
-    b.lock.unlock();
-    return -EAGAIN;
+  {
+    Hold h(b);
+    if (addr->load(std::memory_order_relaxed) != expected) return -EAGAIN;
+    n.key = addr;
+    n.fiber = self;
+    n.woken.store(0, std::memory_order_relaxed);
+    n.next = nullptr;
+    n.prev = b.tail;
+    if (b.tail) b.tail->next = &n;
+    else b.head = &n;
+    b.tail = &n;
   }
-  n.key = addr;
-  n.fiber = self;
-  n.woken.store(0, std::memory_order_relaxed);
-  n.next = nullptr;
-  n.prev = b.tail;
-  if (b.tail) b.tail->next = &n;
-  else b.head = &n;
-  b.tail = &n;
-  b.lock.unlock();
   for (;;) {
     bool in_time = deadline == kNoDeadline ? (park(), true) : park_until(deadline);
     if (n.woken.load(std::memory_order_acquire)) {
       // The waker unparks us while it holds the bucket lock; taking the lock
       // once means it is done with our node before we reuse it.
-      b.lock.lock();
-      b.lock.unlock();
+      { Hold h(b); }
       return 0;
     }
     if (!in_time) {
-      SpinGuard g(b.lock);
+      Hold h(b);
       if (n.woken.load(std::memory_order_relaxed)) return 0;
       unlink(b, &n);
       return -ETIMEDOUT;
@@ -82,10 +124,10 @@ int wait_kernel(std::atomic<uint32_t>* addr, uint32_t expected, int64_t deadline
     tsp = &ts;
   }
   // FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC deadline.
-  long r = raw::sys(SYS_futex, addr, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, expected, tsp,
-                    nullptr, FUTEX_BITSET_MATCH_ANY);
+  long r = raw::sys(SYS_futex, addr, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, expected, tsp, nullptr,
+                    FUTEX_BITSET_MATCH_ANY);
   b.kernel_waiters.fetch_sub(1, std::memory_order_relaxed);
-  if (r == -EAGAIN || r == -ETIMEDOUT) return (int)r;
+  if (r == -EAGAIN || r == -ETIMEDOUT) return int(r);
   return 0;  // woken, or EINTR: a spurious wake for our callers
 }
 
@@ -104,11 +146,22 @@ int wait(std::atomic<uint32_t>* addr, uint32_t expected, int64_t deadline) {
 
 int wake(std::atomic<uint32_t>* addr, int n) {
   Bucket& b = bucket_of(addr);
+  if (held_by_this_thread(b)) {
+    // A signal handler (sem_post is async-signal-safe) that interrupted
+    // this very thread inside the bucket: spinning would never end. Threads
+    // in the kernel are woken now; fibers when the bucket is free again.
+    b.deferred.store(1, std::memory_order_release);
+    g_any_deferred.store(1, std::memory_order_release);
+    if (b.kernel_waiters.load(std::memory_order_relaxed) > 0)
+      raw::sys(SYS_futex, addr, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, n);
+    kick_carrier();
+    return n;
+  }
   int woken = 0;
   {
     // Always under the lock: an unlocked peek at head could miss a fiber
     // that checked the word just before our caller changed it.
-    SpinGuard g(b.lock);
+    Hold h(b);
     WaitNode* w = b.head;
     while (w && woken < n) {
       WaitNode* next = w->next;
@@ -125,25 +178,33 @@ int wake(std::atomic<uint32_t>* addr, int n) {
   std::atomic_thread_fence(std::memory_order_seq_cst);
   if (woken < n && b.kernel_waiters.load(std::memory_order_relaxed) > 0) {
     long r = raw::sys(SYS_futex, addr, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, n - woken);
-    if (r > 0) woken += (int)r;
+    if (r > 0) woken += int(r);
   }
   return woken;
 }
 
 int fiber_waiters(const void* addr) {
   Bucket& b = bucket_of(addr);
-  SpinGuard g(b.lock);
+  Hold h(b);
   int k = 0;
   for (WaitNode* w = b.head; w; w = w->next) k += w->key == addr;
   return k;
 }
 
+void run_deferred() {
+  if (!g_any_deferred.load(std::memory_order_acquire) || !g_any_deferred.exchange(0)) return;
+  for (auto& b : g_buckets)
+    if (b.deferred.load(std::memory_order_relaxed)) wake_bucket(b);
+}
+
 void reset_after_fork() {
   for (auto& b : g_buckets) {
-    new (&b.lock) SpinLock();
+    b.holder.store(nullptr);
+    b.deferred.store(0);
     b.head = b.tail = nullptr;
     b.kernel_waiters.store(0);
   }
+  g_any_deferred.store(0);
 }
 
 }  // namespace rt::futex

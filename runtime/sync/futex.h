@@ -24,8 +24,14 @@ namespace rt::futex {
 // the runtime guard held (it would sleep in the kernel, stalling the carrier).
 int wait(std::atomic<uint32_t>* addr, uint32_t expected, int64_t deadline);
 // Wakes up to n waiters on addr. Returns the number of fibers woken plus the
-// threads the kernel reports. F or T (not S).
+// threads the kernel reports. F, T or S (from a signal handler that
+// interrupted its own thread inside the same bucket, every fiber parked in
+// that bucket is woken as soon as the thread leaves it, and n is returned).
 int wake(std::atomic<uint32_t>* addr, int n);
+
+// Runs wakes that signal handlers deferred and that no bucket release has
+// run yet. Called by carriers at every pass. C.
+void run_deferred();
 
 // Fibers waiting in the parking lot on addr (tests, diagnostics).
 int fiber_waiters(const void* addr);
