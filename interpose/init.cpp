@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "export.h"
+#include "runtime/abi/tls.h"
 #include "runtime/config.h"
 #include "runtime/log.h"
 #include "runtime/raw.h"
@@ -41,6 +42,23 @@ void after_fork_child() {
   if (r.err) rt::log::say("forked child: io_uring unavailable (%s); calls pass straight through", r.why);
 }
 
+// Per-fiber TLS, checked before the first fiber exists (runtime/abi/tls.h).
+void start_tls() {
+  using rt::config::TlsMode;
+  TlsMode want = rt::config::cfg.tls;
+  rt::tls::Mode m = want == TlsMode::Shared      ? rt::tls::Mode::Shared
+                    : want == TlsMode::ArchPrctl ? rt::tls::Mode::ArchPrctl
+                                                 : rt::tls::Mode::Fsgsbase;
+  const char* why;
+  if (rt::tls::init(m, &why) == rt::tls::Mode::Shared && m != rt::tls::Mode::Shared)
+    rt::log::say("per-fiber thread-local storage unavailable (%s); __thread variables are shared by the "
+                 "fibers of a carrier, errno stays per fiber",
+                 why);
+  RINGLET_DEBUG_LOG("thread-local storage: %s", rt::tls::mode() == rt::tls::Mode::Fsgsbase    ? "per fiber (WRFSBASE)"
+                                                : rt::tls::mode() == rt::tls::Mode::ArchPrctl ? "per fiber (arch_prctl)"
+                                                                                              : "shared");
+}
+
 // ---- stack overflow report (DESIGN rule 8) --------------------------------
 
 char* utoa(unsigned long v, char* end) {
@@ -52,10 +70,15 @@ char* utoa(unsigned long v, char* end) {
   return end;
 }
 
+// The kernel's struct sigaction, not glibc's: {handler, flags, restorer,
+// mask}. All zero is SIG_DFL.
 void restore_default(int sig) {
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = SIG_DFL;
+  struct {
+    void* handler;
+    unsigned long flags;
+    void* restorer;
+    unsigned long mask;
+  } sa{};
   rt::raw::sys(SYS_rt_sigaction, sig, &sa, nullptr, 8);
 }
 
@@ -113,6 +136,7 @@ __attribute__((constructor(101))) void ringlet_start() {
     rt::log::say("RINGLET_CARRIERS=%d: this version runs one carrier; using 1", rt::config::cfg.carriers);
   rt::sys::configure(rt::config::cfg.families);
   if (rt::config::cfg.explain) rt::sys::explain(print_line);
+  start_tls();
   rt::StartResult r = rt::start_carrier();
   if (r.err) {
     rt::log::say("io_uring unavailable (%s); calls pass straight through, threads stay threads", r.why);

@@ -98,6 +98,17 @@ bool p_io(const char* v, Config& c, char* err, size_t n) {
   return true;
 }
 
+bool p_tls(const char* v, Config& c, char* err, size_t n) {
+  if (!strcmp(v, "auto")) c.tls = TlsMode::Auto;
+  else if (!strcmp(v, "arch_prctl")) c.tls = TlsMode::ArchPrctl;
+  else if (!strcmp(v, "shared")) c.tls = TlsMode::Shared;
+  else {
+    snprintf(err, n, "is not 'auto', 'arch_prctl' or 'shared'");
+    return false;
+  }
+  return true;
+}
+
 struct FamilyName { const char* name; uint32_t bit; };
 constexpr FamilyName kFamilies[] = {
     {"io", kIo}, {"net", kNet}, {"poll", kPoll}, {"time", kTime}, {"all", kAllFamilies}};
@@ -164,6 +175,10 @@ const Option kOptions[] = {
      "families rerouted: all, none, or a list of io,net,poll,time; -name removes one (default all)",
      p_patch},
     {"RINGLET_RING_ENTRIES", nullptr, "N", "io_uring submission queue size (default 1024)", p_entries},
+    {"RINGLET_TLS", nullptr, "MODE",
+     "thread-local storage of fibers: auto (their own, switched with WRFSBASE or arch_prctl), "
+     "arch_prctl (force the system call), shared (with their carrier; errno still per fiber)",
+     p_tls},
     {"RINGLET_DEBUG", nullptr, "0|1", "verbose diagnostics", p_debug},
     {"RINGLET_DISABLE", nullptr, "0|1", "load but pass every call straight through", p_disable},
     {"RINGLET_EXPLAIN", nullptr, "0|1",

@@ -12,6 +12,11 @@ namespace rt::config {
 
 enum class IoMode : uint8_t { Try, Ring };
 
+// Thread-local storage of fibers (RINGLET_TLS): their own, switched with
+// WRFSBASE (or arch_prctl where the CPU or kernel lacks it), or shared with
+// their carrier.
+enum class TlsMode : uint8_t { Auto, ArchPrctl, Shared };
+
 // Families of calls that ringlet reroutes (RINGLET_PATCH). A family that is
 // switched off passes straight to the kernel.
 enum Family : uint32_t {
@@ -27,6 +32,7 @@ struct Config {
   size_t stack_size = 0;        // 0: RLIMIT_STACK, like glibc
   const char* log_path = nullptr;
   IoMode io = IoMode::Ring;
+  TlsMode tls = TlsMode::Auto;
   uint32_t families = kAllFamilies;
   unsigned ring_entries = 1024;
   bool debug = false;

@@ -45,7 +45,7 @@ struct Fiber {
   std::atomic<uint32_t> state;
   uint32_t id;
   uint32_t flags;
-  int saved_errno;  // errno is per fiber: saved and restored at every switch
+  int saved_errno;  // with shared TLS, errno is saved and restored at every switch
 
   Timer timer;       // deadline of the current park (owner carrier's heap)
   bool timer_fired;  // set when that deadline passed
@@ -59,6 +59,7 @@ struct Fiber {
   std::atomic<uint32_t> joining; // a joiner has claimed it
 
   Stack stack;
+  void* tp;    // thread pointer (FS base): its own TLS block, or the carrier's
   void* keys;  // keys::Store*, created on first pthread_setspecific
   char name[16];
 };

@@ -60,6 +60,7 @@
 #include <new>
 #include <sys/eventfd.h>
 
+#include "abi/tls.h"
 #include "arch/context.h"
 #include "config.h"
 #include "keys.h"
@@ -98,6 +99,7 @@ void init_fiber(Fiber* f, Carrier* home, uint32_t flags) {
   f->refs.store((flags & kFiberDetached) ? 1 : 2, std::memory_order_relaxed);
   f->joining.store(0, std::memory_order_relaxed);
   f->stack = Stack{};
+  f->tp = nullptr;
   f->keys = nullptr;
   f->name[0] = 0;
 }
@@ -105,6 +107,7 @@ void init_fiber(Fiber* f, Carrier* home, uint32_t flags) {
 void free_fiber(Fiber* f) {
   keys::free_store(f);
   if (f->flags & kFiberRoot) return;  // lives on its thread's stack
+  if (tls::per_fiber() && f->tp) tls::destroy(f->tp);
   f->magic = 0;
   if (!(f->flags & kFiberUserStack)) stack_pool().release(f->stack);
 }
@@ -195,6 +198,14 @@ void schedule(Carrier* c, Fiber* self) {
   if (next == self) return;
   c->current = next;
   ++c->switches;
+  if (tls::per_fiber()) {
+    // From here until the switch, no thread-local variable may be touched:
+    // they would be the next fiber's.
+    tls::set_tp(next->tp);
+    arch::ctx_switch(&self->sp, next->sp, self);
+    after_switch(c);
+    return;
+  }
   self->saved_errno = errno;
   arch::ctx_switch(&self->sp, next->sp, self);
   // Resumed, possibly on behalf of a fiber that just exited.
@@ -207,6 +218,7 @@ void schedule(Carrier* c, Fiber* self) {
   Carrier* c = tl_carrier;
   after_switch(c);
   errno = 0;
+  tls::fiber_started();
   --c->guard;  // leaving the runtime for the program's start routine
   void* ret = self->start(self->arg);
   exit_current(ret);
@@ -245,6 +257,7 @@ Fiber* new_root(Carrier* c) {
   if (!m) return nullptr;
   auto* f = static_cast<Fiber*>(m);
   init_fiber(f, c, kFiberRoot);
+  f->tp = tls::get_tp();
   f->state.store(kRunning, std::memory_order_relaxed);
   return f;
 }
@@ -350,10 +363,21 @@ int spawn(void* (*fn)(void*), void* arg, const SpawnAttr& attr, Fiber** out) {
     int r = stack_pool().acquire(size, attr.guard_size, &st);
     if (r) return r;
   }
-  // The record goes at the top of the stack, cache-line aligned.
-  auto top = reinterpret_cast<uintptr_t>(st.hi());
+  // At the top of the stack, as glibc lays out a thread's: the fiber's own
+  // control block and static TLS (if fibers have their own), then the
+  // Fiber record, cache-line aligned.
+  void* tp = c->root->tp;
+  if (tls::per_fiber()) {
+    if (st.size < tls::area_size() + (16u << 10) || !(tp = tls::create(st.hi(), c->root->tp))) {
+      if (!(flags & kFiberUserStack)) stack_pool().release(st);
+      return -EAGAIN;
+    }
+    *tls::in_block(tp, &tl_carrier) = c;
+  }
+  auto top = reinterpret_cast<uintptr_t>(st.hi()) - tls::area_size();
   auto* f = reinterpret_cast<Fiber*>((top - sizeof(Fiber)) & ~uintptr_t{63});
   init_fiber(f, c, flags);
+  f->tp = tp;
   f->stack = st;
   f->start = fn;
   f->arg = arg;
@@ -387,6 +411,7 @@ void exit_current(void* retval) {
   Carrier* c = tl_carrier;
   Fiber* self = c->current;
   self->retval = retval;
+  tls::fiber_ending();  // C++ thread_local destructors, then pthread keys, as glibc
   keys::run_destructors(self);
   if (g_live.fetch_sub(1, std::memory_order_acq_rel) == 1 && g_exit_with_last) {
     // The last thread of the process called pthread_exit: the process ends

@@ -6,7 +6,11 @@
 #                           line per bad value, naming it
 #   overflow PROG           a thread overflows its stack: killed by SIGSEGV
 #                           as natively, after one line naming the fiber
-# Environment: LAUNCHER, NO_URING (paths). Exit 0 pass, 1 fail.
+#   tlsfallback PROG...     the TLS self-test fails (a preloaded shim breaks
+#                           one of glibc's layout descriptions): same result
+#                           with shared TLS, and one line saying so
+#   tlsshared PROG...       RINGLET_TLS=shared: same result, no message
+# Environment: LAUNCHER, NO_URING, LIB, TLS_SHIM (paths). Exit 0 pass, 1 fail.
 set -u
 case_=$1; shift
 tmp=$(mktemp -d)
@@ -35,15 +39,15 @@ fallback)
   ;;
 badenv)
   "$@" >"$tmp/native.out" 2>/dev/null </dev/null || fail "native run failed"
-  RINGLET_STACK_SIZE=huge RINGLET_CARRIERS=many RINGLET_IO=fast RINGLET_PATCH=io,, \
+  RINGLET_STACK_SIZE=huge RINGLET_CARRIERS=many RINGLET_IO=fast RINGLET_PATCH=io,, RINGLET_TLS=fs \
     "$LAUNCHER" "$@" >"$tmp/ringlet.out" 2>"$tmp/ringlet.err" </dev/null || fail "exit status $? with bad values"
   skip_without_uring "$tmp/ringlet.err"
   cmp -s "$tmp/native.out" "$tmp/ringlet.out" || fail "stdout differs from the native run"
-  for v in RINGLET_STACK_SIZE=huge RINGLET_CARRIERS=many RINGLET_IO=fast RINGLET_PATCH=io,,; do
+  for v in RINGLET_STACK_SIZE=huge RINGLET_CARRIERS=many RINGLET_IO=fast RINGLET_PATCH=io,, RINGLET_TLS=fs; do
     [ "$(grep -cF "ringlet: $v " "$tmp/ringlet.err")" = 1 ] || fail "no single warning line for $v"
   done
   n=$(grep -c 'using the default$' "$tmp/ringlet.err")
-  [ "$n" = 4 ] || fail "expected 4 'using the default' lines, got $n"
+  [ "$n" = 5 ] || fail "expected 5 'using the default' lines, got $n"
   ;;
 overflow)
   ulimit -c 0
@@ -57,6 +61,25 @@ overflow)
   cmp -s "$tmp/native.out" "$tmp/ringlet.out" || fail "stdout differs from the native run"
   grep -qE '^ringlet: fiber [0-9]+ overflowed its stack of [0-9]+ KiB' "$tmp/ringlet.err" ||
     fail "no line naming the fiber that overflowed"
+  ;;
+tlsfallback)
+  "$@" >"$tmp/native.out" 2>/dev/null </dev/null || fail "native run failed"
+  LD_PRELOAD="$TLS_SHIM $LIB" "$@" >"$tmp/ringlet.out" 2>"$tmp/ringlet.err" </dev/null ||
+    fail "exit status $? with the TLS fallback"
+  skip_without_uring "$tmp/ringlet.err"
+  cmp -s "$tmp/native.out" "$tmp/ringlet.out" || fail "stdout differs from the native run"
+  want="ringlet: per-fiber thread-local storage unavailable (struct pthread's size is not described); "
+  want+="__thread variables are shared by the fibers of a carrier, errno stays per fiber"
+  [ "$(grep -c '^ringlet:' "$tmp/ringlet.err")" = 1 ] || fail "expected exactly one ringlet line"
+  grep -qxF "$want" "$tmp/ringlet.err" || fail "expected the line: $want"
+  ;;
+tlsshared)
+  "$@" >"$tmp/native.out" 2>/dev/null </dev/null || fail "native run failed"
+  RINGLET_TLS=shared "$LAUNCHER" "$@" >"$tmp/ringlet.out" 2>"$tmp/ringlet.err" </dev/null ||
+    fail "exit status $? with RINGLET_TLS=shared"
+  skip_without_uring "$tmp/ringlet.err"
+  cmp -s "$tmp/native.out" "$tmp/ringlet.out" || fail "stdout differs from the native run"
+  ! grep -q '^ringlet:' "$tmp/ringlet.err" || fail "unexpected message: $(grep '^ringlet:' "$tmp/ringlet.err")"
   ;;
 *) echo "edge.sh: unknown case $case_"; exit 2 ;;
 esac
