@@ -70,6 +70,14 @@
   X(pthread_getname_np, int, (pthread_t, char*, size_t), 0)                                      \
   X(pthread_kill, int, (pthread_t, int), 1)                                                      \
   X(pthread_cancel, int, (pthread_t), 1)                                                         \
+  X(pthread_testcancel, void, (void), 1)                                                         \
+  X(pthread_setcancelstate, int, (int, int*), 1)                                                 \
+  X(pthread_setcanceltype, int, (int, int*), 1)                                                  \
+  X(__pthread_register_cancel, void, (__pthread_unwind_buf_t*), 1)                               \
+  X(__pthread_unregister_cancel, void, (__pthread_unwind_buf_t*), 1)                             \
+  X(__pthread_register_cancel_defer, void, (__pthread_unwind_buf_t*), 1)                         \
+  X(__pthread_unregister_cancel_restore, void, (__pthread_unwind_buf_t*), 1)                     \
+  X(__pthread_unwind_next, void, (__pthread_unwind_buf_t*), 1)                                   \
   X(pthread_getcpuclockid, int, (pthread_t, clockid_t*), 0)                                      \
   X(pthread_setschedparam, int, (pthread_t, int, const struct sched_param*), 0)                  \
   X(pthread_getschedparam, int, (pthread_t, int*, struct sched_param*), 0)                       \

@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "export.h"
+#include "runtime/cancel.h"
 #include "runtime/sync/barrier.h"
 #include "runtime/sync/cond.h"
 #include "runtime/sync/mutex.h"
@@ -71,9 +72,21 @@ int timed_lock(pthread_mutex_t* m, clockid_t clock, const struct timespec* abs) 
 void real_unlock(void* m) { REAL(pthread_mutex_unlock)(static_cast<pthread_mutex_t*>(m)); }
 void real_lock(void* m) { REAL(pthread_mutex_lock)(static_cast<pthread_mutex_t*>(m)); }
 
+// A cancellation that ended the wait is acted upon with the mutex held
+// again, as POSIX wants for the cleanup handlers.
 int cond_wait_until(pthread_cond_t* c, pthread_mutex_t* m, int64_t deadline) {
-  if (glibc_mutex(m)) return rt::sync::cond_wait_with(C(c), real_unlock, real_lock, m, deadline);
-  return rt::sync::cond_wait(C(c), M(m), deadline);
+  if (ringlet::fiber_path()) rt::cancel::test();
+  int r = glibc_mutex(m) ? rt::sync::cond_wait_with(C(c), real_unlock, real_lock, m, deadline)
+                         : rt::sync::cond_wait(C(c), M(m), deadline);
+  if (r == int(rt::cancel::kInterrupted)) rt::cancel::act();
+  return r;
+}
+
+int sem_wait_until(sem_t* s, int64_t deadline) {
+  if (ringlet::fiber_path()) rt::cancel::test();
+  int r = rt::sync::sem_wait(S(s), deadline);
+  if (r == int(rt::cancel::kInterrupted)) rt::cancel::act();
+  return int(ringlet::edge(-r));
 }
 
 }  // namespace
@@ -189,19 +202,19 @@ RINGLET_EXPORT int sem_init(sem_t* s, int pshared, unsigned value) noexcept {
 
 RINGLET_EXPORT int sem_wait(sem_t* s) {
   if (shared_sem(s)) return REAL(sem_wait)(s);
-  return int(ringlet::edge(-rt::sync::sem_wait(S(s), rt::kNoDeadline)));
+  return sem_wait_until(s, rt::kNoDeadline);
 }
 
 RINGLET_EXPORT int sem_timedwait(sem_t* s, const struct timespec* abs) {
   if (shared_sem(s)) return REAL(sem_timedwait)(s, abs);
   if (!valid_abstime(abs)) return int(ringlet::edge(-EINVAL));
-  return int(ringlet::edge(-rt::sync::sem_wait(S(s), deadline_from(CLOCK_REALTIME, abs))));
+  return sem_wait_until(s, deadline_from(CLOCK_REALTIME, abs));
 }
 
 RINGLET_EXPORT int sem_clockwait(sem_t* s, clockid_t clock, const struct timespec* abs) {
   if (shared_sem(s)) return REAL(sem_clockwait) ? REAL(sem_clockwait)(s, clock, abs) : int(ringlet::edge(-ENOSYS));
   if (!known_clock(clock) || !valid_abstime(abs)) return int(ringlet::edge(-EINVAL));
-  return int(ringlet::edge(-rt::sync::sem_wait(S(s), deadline_from(clock, abs))));
+  return sem_wait_until(s, deadline_from(clock, abs));
 }
 
 RINGLET_EXPORT int sem_trywait(sem_t* s) noexcept {

@@ -9,6 +9,7 @@
 
 #include "export.h"
 #include "runtime/abi/unwind.h"
+#include "runtime/cancel.h"
 #include "runtime/config.h"
 #include "runtime/keys.h"
 #include "runtime/log.h"
@@ -120,10 +121,19 @@ RINGLET_EXPORT pthread_t pthread_self(void) noexcept { return self_handle(); }
 
 RINGLET_EXPORT int pthread_equal(pthread_t a, pthread_t b) noexcept { return a == b; }
 
+namespace {
+// rt::join's answer as pthread_join gives it; a cancellation is acted upon.
+int joined(int r) {
+  if (r == int(rt::cancel::kInterrupted)) rt::cancel::act();
+  return -r;
+}
+}  // namespace
+
 RINGLET_EXPORT int pthread_join(pthread_t t, void** ret) {
   rt::Fiber* f = fiber_of(t);
   if (!f) return REAL(pthread_join)(t, ret);
-  return -rt::join(f, ret);
+  if (ringlet::fiber_path()) rt::cancel::test();
+  return joined(rt::join(f, ret));
 }
 
 RINGLET_EXPORT int pthread_tryjoin_np(pthread_t t, void** ret) noexcept {
@@ -139,9 +149,11 @@ int timed_join(rt::Fiber* f, void** ret, clockid_t clock, const timespec* abs) {
   if (abs && !ringlet::valid_abstime(abs)) return EINVAL;
   int64_t deadline = abs ? ringlet::deadline_from(clock, abs) : rt::kNoDeadline;
   while (f->exited.load(std::memory_order_acquire) == 0) {
-    if (rt::futex::wait(&f->exited, 0, deadline) == -ETIMEDOUT) return ETIMEDOUT;
+    int r = rt::futex::wait_point(&f->exited, 0, deadline);
+    if (r == -ETIMEDOUT) return ETIMEDOUT;
+    if (r == int(rt::cancel::kInterrupted)) rt::cancel::act();
   }
-  return -rt::join(f, ret);
+  return joined(rt::join(f, ret));
 }
 
 }  // namespace
@@ -217,11 +229,71 @@ RINGLET_EXPORT int pthread_kill(pthread_t t, int sig) noexcept {
   return REAL(pthread_kill)(ringlet::root_handle(), sig);
 }
 
+// ---- cancellation (runtime/cancel.h) ----------------------------------------
+// A fiber's cancellation state is its own; threads ringlet does not manage
+// keep glibc's.
+
 RINGLET_EXPORT int pthread_cancel(pthread_t t) {
   rt::Fiber* f = fiber_of(t);
   if (!f) return REAL(pthread_cancel)(t);
-  rt::log::say("pthread_cancel of a fiber is not supported yet (ENOTSUP)");
-  return ENOTSUP;
+  if (f->exited.load(std::memory_order_acquire)) return 0;  // as glibc: a zombie is not an error
+  rt::cancel::request(f);
+  if (f == rt::current() && f->cancel_async && ringlet::fiber_path()) rt::cancel::test();
+  return 0;
+}
+
+RINGLET_EXPORT void pthread_testcancel(void) {
+  if (!fiber_path()) {
+    if (!rt::current()) REAL(pthread_testcancel)();
+    return;
+  }
+  rt::cancel::test();
+}
+
+RINGLET_EXPORT int pthread_setcancelstate(int state, int* old) {
+  if (!rt::current()) return REAL(pthread_setcancelstate)(state, old);
+  return rt::cancel::set_state(state, old);
+}
+
+RINGLET_EXPORT int pthread_setcanceltype(int type, int* old) {
+  if (!rt::current()) return REAL(pthread_setcanceltype)(type, old);
+  return rt::cancel::set_type(type, old);
+}
+
+// pthread_cleanup_push/pop of C code built without -fexceptions (pthread.h's
+// setjmp form): a fiber keeps the buffers itself (runtime/abi/unwind.h).
+RINGLET_EXPORT void __pthread_register_cancel(__pthread_unwind_buf_t* buf) {
+  if (!rt::current()) return REAL(__pthread_register_cancel)(buf);
+  rt::cleanup_push(buf);
+}
+
+RINGLET_EXPORT void __pthread_unregister_cancel(__pthread_unwind_buf_t* buf) {
+  if (!rt::current()) return REAL(__pthread_unregister_cancel)(buf);
+  rt::cleanup_pop(buf);
+}
+
+// pthread_cleanup_push_defer_np: also switches to deferred cancellation,
+// and its pop restores the type (kept in the buffer, as glibc does).
+RINGLET_EXPORT void __pthread_register_cancel_defer(__pthread_unwind_buf_t* buf) {
+  if (!rt::current()) return REAL(__pthread_register_cancel_defer)(buf);
+  int old;
+  rt::cancel::set_type(PTHREAD_CANCEL_DEFERRED, &old);
+  buf->__pad[2] = reinterpret_cast<void*>(intptr_t(old));
+  rt::cleanup_push(buf);
+}
+
+RINGLET_EXPORT void __pthread_unregister_cancel_restore(__pthread_unwind_buf_t* buf) {
+  if (!rt::current()) return REAL(__pthread_unregister_cancel_restore)(buf);
+  rt::cleanup_pop(buf);
+  rt::cancel::set_type(int(reinterpret_cast<intptr_t>(buf->__pad[2])), nullptr);
+}
+
+RINGLET_EXPORT void __pthread_unwind_next(__pthread_unwind_buf_t* buf) {
+  if (!rt::current()) {
+    REAL(__pthread_unwind_next)(buf);
+    __builtin_unreachable();
+  }
+  rt::unwind_next(buf);
 }
 
 // Per-carrier properties a fiber shares with its carrier.

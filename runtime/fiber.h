@@ -58,6 +58,15 @@ struct Fiber {
   std::atomic<uint32_t> refs;    // the running fiber + its joinable handle
   std::atomic<uint32_t> joining; // a joiner has claimed it
 
+  // Cancellation (runtime/cancel.h). `cancel_pending` is set by any thread;
+  // the rest belong to the fiber.
+  std::atomic<uint8_t> cancel_pending;
+  uint8_t cancel_off;    // PTHREAD_CANCEL_DISABLE
+  uint8_t cancel_async;  // PTHREAD_CANCEL_ASYNCHRONOUS
+  uint8_t cancelling;    // acting on it: no second time
+  std::atomic<uint8_t> at_point;  // parked in a wait that a cancellation ends
+  void* cleanup;         // innermost pthread_cleanup_push buffer (C, setjmp)
+
   Stack stack;
   void* tp;    // thread pointer (FS base): its own TLS block, or the carrier's
   void* keys;  // keys::Store*, created on first pthread_setspecific

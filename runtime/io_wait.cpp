@@ -2,6 +2,8 @@
 
 #include <cerrno>
 
+#include "cancel.h"
+
 namespace rt {
 
 namespace {
@@ -23,9 +25,12 @@ io_uring_sqe* io_sqe() { return carrier()->ring.sqe(); }
 void io_track(io_uring_sqe* sqe, IoOp& op) { carrier()->ring.track(sqe, &op); }
 
 int io_wait(IoOp& op, int64_t deadline) {
-  bool cancelled = false;
+  bool cancelled = false, interrupted = false;
   while (!op.done) {
-    if (deadline == kNoDeadline || cancelled) {
+    if (!cancelled && cancel::interrupted()) {
+      carrier()->ring.cancel(&op);
+      cancelled = interrupted = true;
+    } else if (deadline == kNoDeadline || cancelled) {
       park();
     } else if (!park_until(deadline)) {
       if (op.done) break;
@@ -33,7 +38,8 @@ int io_wait(IoOp& op, int64_t deadline) {
       cancelled = true;
     }
   }
-  if (cancelled && (op.res == -ECANCELED || op.res == -EINTR)) return kDeadlinePassed;
+  if (cancelled && (op.res == -ECANCELED || op.res == -EINTR))
+    return interrupted ? int(cancel::kInterrupted) : kDeadlinePassed;
   return op.res;
 }
 

@@ -34,7 +34,9 @@ constexpr int kDeadlinePassed = -(1 << 20);
 
 // Parks until op completes. With a deadline, the request is cancelled when
 // it passes; returns kDeadlinePassed if the cancellation took effect, else
-// the request's own result (which may have raced the deadline and won).
+// the request's own result (which may have raced the deadline and won). At
+// a cancellation point, a pthread_cancel cancels the request the same way
+// and cancel::kInterrupted is returned.
 int io_wait(IoOp& op, int64_t deadline);
 // io_track + io_wait.
 int io_submit_wait(io_uring_sqe* sqe, IoOp& op, int64_t deadline);

@@ -61,6 +61,7 @@
 #include <sys/eventfd.h>
 
 #include "abi/tls.h"
+#include "cancel.h"
 #include "arch/context.h"
 #include "config.h"
 #include "keys.h"
@@ -101,6 +102,10 @@ void init_fiber(Fiber* f, Carrier* home, uint32_t flags) {
   f->stack = Stack{};
   f->tp = nullptr;
   f->keys = nullptr;
+  f->cancel_pending.store(0, std::memory_order_relaxed);
+  f->cancel_off = f->cancel_async = f->cancelling = 0;
+  f->at_point.store(0, std::memory_order_relaxed);
+  f->cleanup = nullptr;
   f->name[0] = 0;
 }
 
@@ -393,7 +398,12 @@ int join(Fiber* f, void** retval) {
   if (f->flags & kFiberDetached) return -EINVAL;
   uint32_t expect = 0;
   if (!f->joining.compare_exchange_strong(expect, 1)) return -EINVAL;
-  while (f->exited.load(std::memory_order_acquire) == 0) futex::wait(&f->exited, 0, kNoDeadline);
+  while (f->exited.load(std::memory_order_acquire) == 0) {
+    if (futex::wait_point(&f->exited, 0, kNoDeadline) == int(cancel::kInterrupted)) {
+      f->joining.store(0, std::memory_order_release);  // still joinable, as POSIX wants
+      return int(cancel::kInterrupted);
+    }
+  }
   if (retval) *retval = f->retval;
   release_ref(f);
   return 0;

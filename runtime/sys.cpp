@@ -1,7 +1,9 @@
 #include "sys.h"
 
 #include <cstdio>
+#include <sys/syscall.h>
 
+#include "cancel.h"
 #include "config.h"
 #include "raw.h"
 #include "sched.h"
@@ -71,19 +73,45 @@ long pass(long nr, const Args& a) {
   return raw::syscall6(nr, a.a[0], a.a[1], a.a[2], a.a[3], a.a[4], a.a[5]);
 }
 
+// The POSIX cancellation points among the calls ringlet reroutes.
+bool cancel_point(long nr) {
+  switch (nr) {
+    case SYS_read: case SYS_write: case SYS_readv: case SYS_writev: case SYS_pread64:
+    case SYS_pwrite64: case SYS_preadv: case SYS_pwritev: case SYS_preadv2: case SYS_pwritev2:
+    case SYS_recvfrom: case SYS_sendto: case SYS_recvmsg: case SYS_sendmsg: case SYS_accept:
+    case SYS_accept4: case SYS_connect: case SYS_poll: case SYS_ppoll: case SYS_select:
+    case SYS_pselect6: case SYS_epoll_wait: case SYS_epoll_pwait: case SYS_epoll_pwait2:
+    case SYS_nanosleep: case SYS_clock_nanosleep: case SYS_close: case SYS_open: case SYS_openat:
+    case SYS_creat:
+      return true;
+    default:
+      return false;
+  }
+}
+
 long call(long nr, const Args& a) {
   if (nr >= 0 && nr < kMaxNr) {
     const Entry& e = g_table[nr];
+    Carrier* c = carrier();
+    bool fiber = c && c->guard == 0;
+    bool point = fiber && cancel_point(nr);
+    // A cancellation is acted upon here, outside the runtime: at the entry
+    // of a cancellation point, or when it ended the wait of one.
+    if (point) cancel::test();
+    long r;
     switch (e.policy) {
-      case Policy::Pass: break;
+      case Policy::Pass: return pass(nr, a);
       case Policy::Track: return e.fn(a);
       case Policy::Ring:
       case Policy::Emulate:
-        if (Carrier* c = carrier(); c && c->guard == 0) {
+        if (!fiber) return pass(nr, a);
+        {
           Guard g(c);
-          return e.fn(a);
+          cancel::Point at(point);
+          r = e.fn(a);
         }
-        break;
+        if (r == cancel::kInterrupted) cancel::act();
+        return r;
     }
   }
   return pass(nr, a);

@@ -19,6 +19,7 @@
 #include <sys/epoll.h>
 #include <sys/select.h>
 
+#include "cancel.h"
 #include "config.h"
 #include "io_wait.h"
 #include "raw.h"
@@ -76,13 +77,12 @@ bool wait_fds(const pollfd* fds, unsigned n, int64_t deadline, short* fired = nu
   if (w.pending == 0) {
     // Nothing to watch: a plain sleep, as poll with no descriptors is.
     if (ops != small) free(ops);
-    if (deadline == kNoDeadline) for (;;) park();
-    while (park_until(deadline)) {
+    while (!cancel::interrupted() && (deadline == kNoDeadline ? (park(), true) : park_until(deadline))) {
     }
     return false;
   }
   bool in_time = true;
-  while (!w.fired && w.pending > 0) {
+  while (!w.fired && w.pending > 0 && !cancel::interrupted()) {
     if (deadline == kNoDeadline) park();
     else if (!park_until(deadline)) {
       in_time = false;
@@ -125,6 +125,7 @@ long poll_core(pollfd* fds, unsigned long n, int64_t deadline, bool zero_timeout
     if (r != 0 || zero_timeout) return r;
     if (expired(deadline)) return 0;
     wait_fds(fds, unsigned(n), deadline);
+    if (cancel::interrupted()) return cancel::kInterrupted;
   }
 }
 
@@ -199,6 +200,7 @@ long select_core(int nfds, fd_set* rs, fd_set* ws, fd_set* es, int64_t deadline,
       if (fired[i] && !(fired[i] & p[i].events)) FD_SET(p[i].fd, &quiet);
     if (fired != fired_small) free(fired);
     if (p != small) free(p);
+    if (cancel::interrupted()) return cancel::kInterrupted;
   }
 }
 
@@ -244,6 +246,7 @@ long epoll_core(int epfd, epoll_event* ev, int max, int64_t deadline, bool zero)
     if (r != 0 || zero || expired(deadline)) return r;
     pollfd p{epfd, POLLIN, 0};
     wait_fds(&p, 1, deadline);
+    if (cancel::interrupted()) return cancel::kInterrupted;
   }
 }
 

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <ctime>
 
+#include "cancel.h"
 #include "config.h"
 #include "raw.h"
 #include "sched.h"
@@ -20,20 +21,21 @@ int64_t ts_ns(const timespec& ts) { return to_ns(ts.tv_sec, ts.tv_nsec); }
 
 // Sleeps until the monotonic deadline. A zero-length sleep still lets the
 // other fibers run, as a thread's sleep(0) lets other threads run.
-void sleep_until(int64_t deadline) {
+// Returns 0, or cancel::kInterrupted.
+long sleep_until(int64_t deadline) {
   if (deadline <= now_ns()) {
     yield();
-    return;
+    return 0;
   }
-  while (park_until(deadline)) {
+  while (!cancel::interrupted() && park_until(deadline)) {
   }
+  return cancel::interrupted() ? cancel::kInterrupted : 0;
 }
 
 long h_nanosleep(const Args& a) {
   auto* req = reinterpret_cast<const timespec*>(a.a[0]);
   if (!valid(req)) return -EINVAL;
-  sleep_until(add_ns(now_ns(), ts_ns(*req)));
-  return 0;
+  return sleep_until(add_ns(now_ns(), ts_ns(*req)));
 }
 
 // clock_nanosleep(clock, flags, req, rem)
@@ -62,8 +64,7 @@ long h_clock_nanosleep(const Args& a) {
   } else {
     deadline = add_ns(mono, ts_ns(*req));
   }
-  sleep_until(deadline);
-  return 0;
+  return sleep_until(deadline);
 }
 
 long h_sched_yield(const Args&) {

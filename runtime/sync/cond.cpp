@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <climits>
 
+#include "../cancel.h"
 #include "../sched.h"
 #include "futex.h"
 
@@ -16,6 +17,12 @@ constexpr uint32_t kDestroying = 1u << 31;
 // the last one out wakes it (the wake only hashes the address).
 void leave(Cond* c) {
   if (c->waiters.fetch_sub(1, std::memory_order_release) == (kDestroying | 1)) futex::wake(&c->waiters, INT_MAX);
+}
+
+int outcome(int wait_result) {
+  if (wait_result == -ETIMEDOUT) return ETIMEDOUT;
+  if (wait_result == int(cancel::kInterrupted)) return wait_result;
+  return 0;
 }
 
 }  // namespace
@@ -33,10 +40,9 @@ int cond_wait(Cond* c, Mutex* m, int64_t deadline) {
   c->waiters.fetch_add(1, std::memory_order_seq_cst);
   uint32_t seq = c->seq.load(std::memory_order_seq_cst);
   uint32_t saved = release_all(m);
-  int r = 0;
   // One sleep: POSIX allows a spurious return, and the caller loops on its
-  // predicate; only a timeout is reported.
-  if (futex::wait(&c->seq, seq, deadline) == -ETIMEDOUT) r = ETIMEDOUT;
+  // predicate; only a timeout (or a cancellation) is reported.
+  int r = outcome(futex::wait_point(&c->seq, seq, deadline));
   leave(c);
   reacquire(m, saved);
   return r;
@@ -46,7 +52,7 @@ int cond_wait_with(Cond* c, void (*unlock)(void*), void (*relock)(void*), void* 
   c->waiters.fetch_add(1, std::memory_order_seq_cst);
   uint32_t seq = c->seq.load(std::memory_order_seq_cst);
   unlock(m);
-  int r = futex::wait(&c->seq, seq, deadline) == -ETIMEDOUT ? ETIMEDOUT : 0;
+  int r = outcome(futex::wait_point(&c->seq, seq, deadline));
   leave(c);
   relock(m);
   return r;

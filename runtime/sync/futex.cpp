@@ -5,6 +5,7 @@
 #include <ctime>
 #include <linux/futex.h>
 
+#include "../cancel.h"
 #include "../raw.h"
 #include "../sched.h"
 
@@ -81,8 +82,9 @@ void wake_bucket(Bucket& b) {
   }
 }
 
-int wait_fiber(std::atomic<uint32_t>* addr, uint32_t expected, int64_t deadline) {
+int wait_fiber(std::atomic<uint32_t>* addr, uint32_t expected, int64_t deadline, bool point) {
   Fiber* self = current();
+  cancel::Point at(point);
   WaitNode& n = self->wait;
   Bucket& b = bucket_of(addr);
   {
@@ -98,18 +100,22 @@ int wait_fiber(std::atomic<uint32_t>* addr, uint32_t expected, int64_t deadline)
     b.tail = &n;
   }
   for (;;) {
-    bool in_time = deadline == kNoDeadline ? (park(), true) : park_until(deadline);
+    // Checked before each park too: a cancellation requested before the
+    // point was marked did not unpark us.
+    bool cancelled = point && cancel::interrupted();
+    bool in_time = cancelled || (deadline == kNoDeadline ? (park(), true) : park_until(deadline));
     if (n.woken.load(std::memory_order_acquire)) {
       // The waker unparks us while it holds the bucket lock; taking the lock
       // once means it is done with our node before we reuse it.
       { Hold h(b); }
       return 0;
     }
-    if (!in_time) {
+    cancelled = cancelled || (point && cancel::interrupted());
+    if (!in_time || cancelled) {
       Hold h(b);
       if (n.woken.load(std::memory_order_relaxed)) return 0;
       unlink(b, &n);
-      return -ETIMEDOUT;
+      return cancelled ? int(cancel::kInterrupted) : -ETIMEDOUT;
     }
   }
 }
@@ -139,7 +145,15 @@ int wait(std::atomic<uint32_t>* addr, uint32_t expected, int64_t deadline) {
   // may be in the middle of scheduler state that a switch would expose.
   if (fiber_context()) {
     Guard g(carrier());
-    return wait_fiber(addr, expected, deadline);
+    return wait_fiber(addr, expected, deadline, false);
+  }
+  return wait_kernel(addr, expected, deadline);
+}
+
+int wait_point(std::atomic<uint32_t>* addr, uint32_t expected, int64_t deadline) {
+  if (fiber_context()) {
+    Guard g(carrier());
+    return wait_fiber(addr, expected, deadline, true);
   }
   return wait_kernel(addr, expected, deadline);
 }

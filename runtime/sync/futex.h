@@ -23,6 +23,9 @@ namespace rt::futex {
 // -EAGAIN (the word had already changed) or -ETIMEDOUT. F or T; never with
 // the runtime guard held (it would sleep in the kernel, stalling the carrier).
 int wait(std::atomic<uint32_t>* addr, uint32_t expected, int64_t deadline);
+// As wait, at a cancellation point (runtime/cancel.h): in fiber context a
+// pending cancellation ends the wait with cancel::kInterrupted.
+int wait_point(std::atomic<uint32_t>* addr, uint32_t expected, int64_t deadline);
 // Wakes up to n waiters on addr. Returns the number of fibers woken plus the
 // threads the kernel reports. F, T or S (from a signal handler that
 // interrupted its own thread inside the same bucket, every fiber parked in

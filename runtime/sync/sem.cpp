@@ -4,6 +4,7 @@
 #include <linux/futex.h>
 
 #include "../sched.h"
+#include "../cancel.h"
 #include "futex.h"
 
 namespace rt::sync {
@@ -41,13 +42,14 @@ int sem_wait(Sem* s, int64_t deadline) {
     // Take a token and drop our waiter count in one step.
     while (uint32_t(d) > 0)
       if (take(s, d, kWaiter)) return 0;
-    if (futex::wait(value_word(s), 0, deadline) == -ETIMEDOUT) {
+    int w = futex::wait_point(value_word(s), 0, deadline);
+    if (w == -ETIMEDOUT || w == int(cancel::kInterrupted)) {
       // One more try: a post may have raced the deadline.
       d = s->data.load(std::memory_order_relaxed);
       while (uint32_t(d) > 0)
         if (take(s, d, kWaiter)) return 0;
       s->data.fetch_sub(kWaiter, std::memory_order_relaxed);
-      return ETIMEDOUT;
+      return w == -ETIMEDOUT ? ETIMEDOUT : w;
     }
     d = s->data.load(std::memory_order_relaxed);
   }
