@@ -11,6 +11,7 @@
 #include "export.h"
 #include "runtime/abi/tls.h"
 #include "runtime/config.h"
+#include "runtime/offload.h"
 #include "runtime/log.h"
 #include "runtime/raw.h"
 #include "runtime/sched.h"
@@ -37,6 +38,7 @@ void print_line(const char* line) {
 // thread is all that is left of a threaded process: it carries on as the
 // root of a fresh carrier with its own ring.
 void after_fork_child() {
+  rt::offload::reset_after_fork();
   if (!rt::carrier()) return;
   rt::StartResult r = rt::restart_after_fork();
   if (r.err) rt::log::say("forked child: io_uring unavailable (%s); calls pass straight through", r.why);
@@ -137,6 +139,7 @@ __attribute__((constructor(101))) void ringlet_start() {
   rt::sys::configure(rt::config::cfg.families);
   if (rt::config::cfg.explain) rt::sys::explain(print_line);
   start_tls();
+  rt::offload::set_thread_creator(REAL(pthread_create));
   rt::StartResult r = rt::start_carrier();
   if (r.err) {
     rt::log::say("io_uring unavailable (%s); calls pass straight through, threads stay threads", r.why);

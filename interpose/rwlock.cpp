@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "export.h"
+#include "foreign.h"
 #include "runtime/sync/rwlock.h"
 #include "threads.h"
 
@@ -50,7 +51,8 @@ RINGLET_EXPORT int pthread_rwlock_init(pthread_rwlock_t* l, const pthread_rwlock
 }
 
 RINGLET_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t* l) noexcept {
-  if (glibc_rwlock(l)) return REAL(pthread_rwlock_rdlock)(l);
+  if (glibc_rwlock(l))
+    return ringlet::fiber_path() ? ringlet::foreign::rwlock_lock(l, false, rt::kNoDeadline) : REAL(pthread_rwlock_rdlock)(l);
   return rt::sync::rw_rdlock(L(l), kind(l), rt::kNoDeadline);
 }
 
@@ -60,19 +62,27 @@ RINGLET_EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t* l) noexcept {
 }
 
 RINGLET_EXPORT int pthread_rwlock_timedrdlock(pthread_rwlock_t* l, const struct timespec* abs) noexcept {
-  if (glibc_rwlock(l)) return REAL(pthread_rwlock_timedrdlock)(l, abs);
+  if (glibc_rwlock(l)) {
+    if (!ringlet::fiber_path()) return REAL(pthread_rwlock_timedrdlock)(l, abs);
+    return ringlet::valid_abstime(abs) ? ringlet::foreign::rwlock_lock(l, false, ringlet::deadline_from(CLOCK_REALTIME, abs)) : EINVAL;
+  }
   return timed(l, false, CLOCK_REALTIME, abs);
 }
 
 RINGLET_EXPORT int pthread_rwlock_clockrdlock(pthread_rwlock_t* l, clockid_t clock,
                                               const struct timespec* abs) noexcept {
-  if (glibc_rwlock(l)) return REAL(pthread_rwlock_clockrdlock)(l, clock, abs);
+  if (glibc_rwlock(l)) {
+    if (!ringlet::fiber_path()) return REAL(pthread_rwlock_clockrdlock)(l, clock, abs);
+    if (!known_clock(clock) || !ringlet::valid_abstime(abs)) return EINVAL;
+    return ringlet::foreign::rwlock_lock(l, false, ringlet::deadline_from(clock, abs));
+  }
   if (!known_clock(clock)) return EINVAL;
   return timed(l, false, clock, abs);
 }
 
 RINGLET_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t* l) noexcept {
-  if (glibc_rwlock(l)) return REAL(pthread_rwlock_wrlock)(l);
+  if (glibc_rwlock(l))
+    return ringlet::fiber_path() ? ringlet::foreign::rwlock_lock(l, true, rt::kNoDeadline) : REAL(pthread_rwlock_wrlock)(l);
   return rt::sync::rw_wrlock(L(l), rt::kNoDeadline);
 }
 
@@ -82,19 +92,26 @@ RINGLET_EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t* l) noexcept {
 }
 
 RINGLET_EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t* l, const struct timespec* abs) noexcept {
-  if (glibc_rwlock(l)) return REAL(pthread_rwlock_timedwrlock)(l, abs);
+  if (glibc_rwlock(l)) {
+    if (!ringlet::fiber_path()) return REAL(pthread_rwlock_timedwrlock)(l, abs);
+    return ringlet::valid_abstime(abs) ? ringlet::foreign::rwlock_lock(l, true, ringlet::deadline_from(CLOCK_REALTIME, abs)) : EINVAL;
+  }
   return timed(l, true, CLOCK_REALTIME, abs);
 }
 
 RINGLET_EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t* l, clockid_t clock,
                                               const struct timespec* abs) noexcept {
-  if (glibc_rwlock(l)) return REAL(pthread_rwlock_clockwrlock)(l, clock, abs);
+  if (glibc_rwlock(l)) {
+    if (!ringlet::fiber_path()) return REAL(pthread_rwlock_clockwrlock)(l, clock, abs);
+    if (!known_clock(clock) || !ringlet::valid_abstime(abs)) return EINVAL;
+    return ringlet::foreign::rwlock_lock(l, true, ringlet::deadline_from(clock, abs));
+  }
   if (!known_clock(clock)) return EINVAL;
   return timed(l, true, clock, abs);
 }
 
 RINGLET_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t* l) noexcept {
-  if (glibc_rwlock(l)) return REAL(pthread_rwlock_unlock)(l);
+  if (glibc_rwlock(l)) return ringlet::fiber_path() ? ringlet::foreign::rwlock_unlock(l) : REAL(pthread_rwlock_unlock)(l);
   return rt::sync::rw_unlock(L(l));
 }
 

@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "export.h"
+#include "foreign.h"
 #include "runtime/cancel.h"
 #include "runtime/sync/barrier.h"
 #include "runtime/sync/cond.h"
@@ -56,7 +57,7 @@ constexpr int kPrivateFlag = 128;
 
 bool glibc_mutex(const pthread_mutex_t* m) { return m->__data.__kind & kGlibcMutexBits; }
 bool glibc_cond(const pthread_cond_t* c) { return c->__data.__wrefs & kGlibcCondShared; }
-bool shared_sem(sem_t* s) { return S(s)->priv == 0; }
+bool shared_sem(sem_t* s) { return S(s)->priv != rt::sync::kSemPrivate; }
 
 bool known_clock(clockid_t c) { return c == CLOCK_REALTIME || c == CLOCK_MONOTONIC; }
 
@@ -110,28 +111,38 @@ RINGLET_EXPORT int pthread_mutex_init(pthread_mutex_t* m, const pthread_mutexatt
 }
 
 RINGLET_EXPORT int pthread_mutex_lock(pthread_mutex_t* m) noexcept {
-  if (glibc_mutex(m)) return REAL(pthread_mutex_lock)(m);
+  if (glibc_mutex(m))
+    return ringlet::fiber_path() ? ringlet::foreign::mutex_lock(m, rt::kNoDeadline) : REAL(pthread_mutex_lock)(m);
   return rt::sync::lock(M(m), rt::kNoDeadline);
 }
 
 RINGLET_EXPORT int pthread_mutex_trylock(pthread_mutex_t* m) noexcept {
-  if (glibc_mutex(m)) return REAL(pthread_mutex_trylock)(m);
+  if (glibc_mutex(m)) return ringlet::fiber_path() ? ringlet::foreign::mutex_trylock(m) : REAL(pthread_mutex_trylock)(m);
   return rt::sync::trylock(M(m));
 }
 
 RINGLET_EXPORT int pthread_mutex_timedlock(pthread_mutex_t* m, const struct timespec* abs) noexcept {
-  if (glibc_mutex(m)) return REAL(pthread_mutex_timedlock)(m, abs);
+  if (glibc_mutex(m)) {
+    if (!ringlet::fiber_path()) return REAL(pthread_mutex_timedlock)(m, abs);
+    if (!valid_abstime(abs)) return EINVAL;
+    return ringlet::foreign::mutex_lock(m, deadline_from(CLOCK_REALTIME, abs));
+  }
   return timed_lock(m, CLOCK_REALTIME, abs);
 }
 
 RINGLET_EXPORT int pthread_mutex_clocklock(pthread_mutex_t* m, clockid_t clock, const struct timespec* abs) noexcept {
-  if (glibc_mutex(m)) return REAL(pthread_mutex_clocklock) ? REAL(pthread_mutex_clocklock)(m, clock, abs) : ENOSYS;
+  if (glibc_mutex(m)) {
+    if (!ringlet::fiber_path())
+      return REAL(pthread_mutex_clocklock) ? REAL(pthread_mutex_clocklock)(m, clock, abs) : ENOSYS;
+    if (!known_clock(clock) || !valid_abstime(abs)) return EINVAL;
+    return ringlet::foreign::mutex_lock(m, deadline_from(clock, abs));
+  }
   if (!known_clock(clock)) return EINVAL;
   return timed_lock(m, clock, abs);
 }
 
 RINGLET_EXPORT int pthread_mutex_unlock(pthread_mutex_t* m) noexcept {
-  if (glibc_mutex(m)) return REAL(pthread_mutex_unlock)(m);
+  if (glibc_mutex(m)) return ringlet::fiber_path() ? ringlet::foreign::mutex_unlock(m) : REAL(pthread_mutex_unlock)(m);
   return rt::sync::unlock(M(m));
 }
 
@@ -155,20 +166,35 @@ RINGLET_EXPORT int pthread_cond_init(pthread_cond_t* c, const pthread_condattr_t
   return 0;
 }
 
+// A process-shared condition variable is glibc's; a fiber's wait on it runs
+// on a helper thread (interpose/foreign.h), or in glibc if it cannot.
+int shared_cond_wait(pthread_cond_t* c, pthread_mutex_t* m, clockid_t clock, const struct timespec* abs) {
+  if (ringlet::fiber_path()) {
+    int r = ringlet::foreign::cond_wait(c, m, clock, abs);
+    if (r >= 0) return r;
+  }
+  if (!abs) return REAL(pthread_cond_wait)(c, m);
+  if (REAL(pthread_cond_clockwait)) return REAL(pthread_cond_clockwait)(c, m, clock, abs);
+  return clock == CLOCK_REALTIME ? REAL(pthread_cond_timedwait)(c, m, abs) : ENOSYS;
+}
+
 RINGLET_EXPORT int pthread_cond_wait(pthread_cond_t* c, pthread_mutex_t* m) {
-  if (glibc_cond(c)) return REAL(pthread_cond_wait)(c, m);
+  if (glibc_cond(c)) return shared_cond_wait(c, m, CLOCK_REALTIME, nullptr);
   return cond_wait_until(c, m, rt::kNoDeadline);
 }
 
 RINGLET_EXPORT int pthread_cond_timedwait(pthread_cond_t* c, pthread_mutex_t* m, const struct timespec* abs) {
-  if (glibc_cond(c)) return REAL(pthread_cond_timedwait)(c, m, abs);
+  if (glibc_cond(c)) {
+    // The clock chosen at init: glibc keeps it in bit 1 of __wrefs.
+    return shared_cond_wait(c, m, (c->__data.__wrefs & 2) ? CLOCK_MONOTONIC : CLOCK_REALTIME, abs);
+  }
   if (!valid_abstime(abs)) return EINVAL;
   return cond_wait_until(c, m, deadline_from(clockid_t(C(c)->clock), abs));
 }
 
 RINGLET_EXPORT int pthread_cond_clockwait(pthread_cond_t* c, pthread_mutex_t* m, clockid_t clock,
                                           const struct timespec* abs) {
-  if (glibc_cond(c)) return REAL(pthread_cond_clockwait) ? REAL(pthread_cond_clockwait)(c, m, clock, abs) : ENOSYS;
+  if (glibc_cond(c)) return shared_cond_wait(c, m, clock, abs);
   if (!known_clock(clock) || !valid_abstime(abs)) return EINVAL;
   return cond_wait_until(c, m, deadline_from(clock, abs));
 }
@@ -200,19 +226,23 @@ RINGLET_EXPORT int sem_init(sem_t* s, int pshared, unsigned value) noexcept {
   return 0;
 }
 
+// Process-shared semaphores (sem_init with pshared, sem_open) keep glibc's
+// layout, which is ringlet's: a fiber waits with ringlet's algorithm in the
+// kernel's shared futex queue (runtime/sync/sem.cpp); posts are glibc's.
 RINGLET_EXPORT int sem_wait(sem_t* s) {
-  if (shared_sem(s)) return REAL(sem_wait)(s);
+  if (shared_sem(s) && !ringlet::fiber_path()) return REAL(sem_wait)(s);
   return sem_wait_until(s, rt::kNoDeadline);
 }
 
 RINGLET_EXPORT int sem_timedwait(sem_t* s, const struct timespec* abs) {
-  if (shared_sem(s)) return REAL(sem_timedwait)(s, abs);
+  if (shared_sem(s) && !ringlet::fiber_path()) return REAL(sem_timedwait)(s, abs);
   if (!valid_abstime(abs)) return int(ringlet::edge(-EINVAL));
   return sem_wait_until(s, deadline_from(CLOCK_REALTIME, abs));
 }
 
 RINGLET_EXPORT int sem_clockwait(sem_t* s, clockid_t clock, const struct timespec* abs) {
-  if (shared_sem(s)) return REAL(sem_clockwait) ? REAL(sem_clockwait)(s, clock, abs) : int(ringlet::edge(-ENOSYS));
+  if (shared_sem(s) && !ringlet::fiber_path())
+    return REAL(sem_clockwait) ? REAL(sem_clockwait)(s, clock, abs) : int(ringlet::edge(-ENOSYS));
   if (!known_clock(clock) || !valid_abstime(abs)) return int(ringlet::edge(-EINVAL));
   return sem_wait_until(s, deadline_from(clock, abs));
 }
@@ -242,7 +272,11 @@ RINGLET_EXPORT int pthread_barrier_init(pthread_barrier_t* b, const pthread_barr
 }
 
 RINGLET_EXPORT int pthread_barrier_wait(pthread_barrier_t* b) {
-  if (barrier_flag(b) != kPrivateFlag) return REAL(pthread_barrier_wait)(b);
+  if (barrier_flag(b) != kPrivateFlag) {
+    // Process-shared: glibc's, waited for on a helper thread by a fiber.
+    int r = ringlet::fiber_path() ? ringlet::foreign::barrier_wait(b) : -1;
+    return r >= 0 ? r : REAL(pthread_barrier_wait)(b);
+  }
   return rt::sync::barrier_wait(B(b)) ? PTHREAD_BARRIER_SERIAL_THREAD : 0;
 }
 

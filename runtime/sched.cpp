@@ -65,6 +65,7 @@
 #include "arch/context.h"
 #include "config.h"
 #include "keys.h"
+#include "sync/foreign.h"
 #include "log.h"
 #include "raw.h"
 #include "stack.h"
@@ -423,6 +424,7 @@ void exit_current(void* retval) {
   self->retval = retval;
   tls::fiber_ending();  // C++ thread_local destructors, then pthread keys, as glibc
   keys::run_destructors(self);
+  sync::foreign::fiber_exiting(self);  // robust mutexes it still holds: owner died
   if (g_live.fetch_sub(1, std::memory_order_acq_rel) == 1 && g_exit_with_last) {
     // The last thread of the process called pthread_exit: the process ends
     // as if by exit(0), as with kernel threads.

@@ -5,6 +5,7 @@
 
 #include "../sched.h"
 #include "../cancel.h"
+#include "foreign.h"
 #include "futex.h"
 
 namespace rt::sync {
@@ -24,7 +25,7 @@ bool take(Sem* s, uint64_t& d, uint64_t minus) {
 
 void sem_setup(Sem* s, uint32_t value) {
   s->data.store(value, std::memory_order_relaxed);
-  s->priv = FUTEX_PRIVATE_FLAG;
+  s->priv = kSemPrivate;
   s->pad = 0;
 }
 
@@ -42,7 +43,17 @@ int sem_wait(Sem* s, int64_t deadline) {
     // Take a token and drop our waiter count in one step.
     while (uint32_t(d) > 0)
       if (take(s, d, kWaiter)) return 0;
-    int w = futex::wait_point(value_word(s), 0, deadline);
+    int w;
+    if (s->priv == kSemPrivate) {
+      w = futex::wait_point(value_word(s), 0, deadline);
+    } else {
+      // Process-shared: posts from other processes wake only the kernel's
+      // futex queue (shared). A cancellation is seen within one wait_word
+      // slice (20 ms).
+      cancel::Point at;
+      foreign::wait_word(value_word(s), 0, true, deadline);
+      w = now_ns() >= deadline ? -ETIMEDOUT : cancel::interrupted() ? int(cancel::kInterrupted) : 0;
+    }
     if (w == -ETIMEDOUT || w == int(cancel::kInterrupted)) {
       // One more try: a post may have raced the deadline.
       d = s->data.load(std::memory_order_relaxed);

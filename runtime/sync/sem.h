@@ -4,8 +4,11 @@
 // loaded) and one made here are the same thing, and glibc's protocol (post
 // wakes only when waiters are counted) holds on both sides.
 //
-// Process-shared semaphores (private flag 0) are left to glibc by interpose/
-// (a post from another process reaches only the kernel's futex queue).
+// The flag is glibc's "private" argument to its futex calls, which it XORs
+// into FUTEX_PRIVATE_FLAG: 0 for a process-private semaphore,
+// FUTEX_PRIVATE_FLAG (128) for a process-shared one. A fiber waits on a
+// process-shared semaphore in the kernel's shared futex queue (a post from
+// another process reaches only that); posts to one are glibc's.
 // F or T.
 #pragma once
 
@@ -16,9 +19,13 @@ namespace rt::sync {
 
 struct Sem {
   std::atomic<uint64_t> data;  // value | nwaiters << 32
-  int32_t priv;                // FUTEX_PRIVATE_FLAG for process-private
+  int32_t priv;                // kSemPrivate or kSemShared
   int32_t pad;
 };
+
+constexpr int32_t kSemPrivate = 0, kSemShared = 128;
+
+
 
 constexpr uint32_t kSemValueMax = 0x7fffffff;  // SEM_VALUE_MAX
 

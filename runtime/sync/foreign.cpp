@@ -1,0 +1,120 @@
+#include "foreign.h"
+
+#include <climits>
+#include <ctime>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+
+#include "../abi/tls.h"
+#include "../raw.h"
+#include "../sched.h"
+#include "../spin.h"
+#include "../sys.h"
+#include "futex.h"
+
+namespace rt::sync::foreign {
+
+namespace {
+
+// Open addressing, linear probing; a removed entry leaves a tombstone.
+constexpr unsigned kSlots = 4096;
+const void* const kTomb = reinterpret_cast<const void*>(1);
+struct Slot {
+  const void* key;
+  Fiber* f;
+};
+constinit Slot g_slots[kSlots];
+constinit SpinLock g_lock;
+
+unsigned hash(const void* p) {
+  return unsigned((reinterpret_cast<uintptr_t>(p) * 0x9E3779B97F4A7C15ull) >> 40) & (kSlots - 1);
+}
+
+Slot* find(const void* key) {
+  for (unsigned i = hash(key), n = 0; n < kSlots; i = (i + 1) & (kSlots - 1), ++n) {
+    if (g_slots[i].key == key) return &g_slots[i];
+    if (!g_slots[i].key) return nullptr;
+  }
+  return nullptr;
+}
+
+// glibc's pthread_mutex_t: the lock word at 0, the kind at 16.
+constexpr int kRobust = 16, kPshared = 128;
+int kind_of(const void* m) { return *reinterpret_cast<const int*>(static_cast<const char*>(m) + 16); }
+
+void mark_owner_died(const void* m) {
+  auto* word = reinterpret_cast<std::atomic<uint32_t>*>(const_cast<void*>(m));
+  uint32_t v = word->load(std::memory_order_relaxed), nv;
+  do {
+    if ((v & FUTEX_TID_MASK) != uint32_t(raw::gettid())) return;  // not ours (any more)
+    nv = (v & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
+  } while (!word->compare_exchange_weak(v, nv, std::memory_order_release, std::memory_order_relaxed));
+  bool priv = !(kind_of(m) & kPshared);
+  raw::sys(SYS_futex, word, FUTEX_WAKE | (priv ? FUTEX_PRIVATE_FLAG : 0), 1);
+  futex::wake(word, INT_MAX);  // fibers of this process waiting beside it
+}
+
+}  // namespace
+
+Fiber* owner(const void* obj) {
+  SpinGuard g(g_lock);
+  Slot* s = find(obj);
+  return s ? s->f : nullptr;
+}
+
+void set_owner(const void* obj, Fiber* f) {
+  SpinGuard g(g_lock);
+  if (Slot* s = find(obj)) {
+    s->f = f;
+    return;
+  }
+  for (unsigned i = hash(obj), n = 0; n < kSlots; i = (i + 1) & (kSlots - 1), ++n) {
+    if (!g_slots[i].key || g_slots[i].key == kTomb) {
+      g_slots[i] = {obj, f};
+      return;
+    }
+  }
+  // Full: this lock goes untracked (fibers of one carrier then look alike
+  // to glibc for it).
+}
+
+void clear_owner(const void* obj) {
+  SpinGuard g(g_lock);
+  if (Slot* s = find(obj)) *s = {kTomb, nullptr};
+}
+
+void fiber_exiting(Fiber* f) {
+  const void* held[64];
+  unsigned n = 0;
+  {
+    SpinGuard g(g_lock);
+    for (auto& s : g_slots) {
+      if (s.f != f || s.key == kTomb || !s.key) continue;
+      if (n < 64 && (kind_of(s.key) & kRobust) && tls::per_fiber()) held[n++] = s.key;
+      s = {kTomb, nullptr};
+    }
+  }
+  for (unsigned i = 0; i < n; ++i) mark_owner_died(held[i]);
+}
+
+void wait_word(std::atomic<uint32_t>* word, uint32_t val, bool shared, int64_t deadline) {
+  // At most 20 ms at a time: a wake can be missed by design where glibc
+  // takes such a lock without marking it contended after we marked it.
+  int64_t cap = add_ns(now_ns(), 20 * 1000000LL);
+  if (deadline > cap) deadline = cap;
+  timespec ts{time_t(deadline / 1000000000), long(deadline % 1000000000)};
+  // Through the router: a fiber's FUTEX_WAIT parks it (io_uring FUTEX_WAIT
+  // on 6.7+, else the parking lot until the deadline).
+  sys::call(SYS_futex, word, FUTEX_WAIT_BITSET | (shared ? 0 : FUTEX_PRIVATE_FLAG), val, &ts, 0,
+            FUTEX_BITSET_MATCH_ANY);
+}
+
+void backoff(int64_t* step, int64_t deadline) {
+  int64_t until = add_ns(now_ns(), *step);
+  if (until > deadline) until = deadline;
+  Guard g(carrier());
+  park_until(until);
+  *step = *step * 2 > 2000000 ? 2000000 : *step * 2;
+}
+
+}  // namespace rt::sync::foreign
