@@ -69,6 +69,9 @@
   X(pthread_setname_np, int, (pthread_t, const char*), 0)                                        \
   X(pthread_getname_np, int, (pthread_t, char*, size_t), 0)                                      \
   X(pthread_kill, int, (pthread_t, int), 1)                                                      \
+  X(pthread_sigmask, int, (int, const sigset_t*, sigset_t*), 1)                                  \
+  X(sigprocmask, int, (int, const sigset_t*, sigset_t*), 1)                                      \
+  X(sigpending, int, (sigset_t*), 1)                                                             \
   X(pthread_cancel, int, (pthread_t), 1)                                                         \
   X(pthread_testcancel, void, (void), 1)                                                         \
   X(pthread_setcancelstate, int, (int, int*), 1)                                                 \

@@ -11,6 +11,7 @@
 #include "runtime/abi/unwind.h"
 #include "runtime/cancel.h"
 #include "runtime/config.h"
+#include "runtime/fsig.h"
 #include "runtime/keys.h"
 #include "runtime/log.h"
 #include "runtime/stack.h"
@@ -219,14 +220,50 @@ RINGLET_EXPORT int pthread_getname_np(pthread_t t, char* buf, size_t len) noexce
   return 0;
 }
 
-// Signals go to the carrier, which runs the handler on whichever fiber is
-// running there (per-fiber delivery is later work).
+// ---- signals per fiber (runtime/fsig.h) ------------------------------------
+
 RINGLET_EXPORT int pthread_kill(pthread_t t, int sig) noexcept {
   rt::Fiber* f = fiber_of(t);
   if (!f) return REAL(pthread_kill)(t, sig);
-  if (f->exited.load(std::memory_order_acquire)) return sig == 0 ? 0 : ESRCH;
-  if (sig == 0) return 0;
-  return REAL(pthread_kill)(ringlet::root_handle(), sig);
+  return rt::fsig::kill(f, sig);
+}
+
+namespace {
+// sigset_t is 1024 bits; the kernel's signals fit in its first 64.
+int fiber_sigmask(int how, const sigset_t* set, sigset_t* old) {
+  uint64_t in, out;
+  if (set) memcpy(&in, set, sizeof in);
+  int r = rt::fsig::set_mask(how, set ? &in : nullptr, &out);
+  if (r == 0 && old) {
+    sigemptyset(old);
+    memcpy(old, &out, sizeof out);
+  }
+  return r;
+}
+}  // namespace
+
+RINGLET_EXPORT int pthread_sigmask(int how, const sigset_t* set, sigset_t* old) noexcept {
+  if (!rt::current()) return REAL(pthread_sigmask)(how, set, old);
+  return fiber_sigmask(how, set, old);
+}
+
+RINGLET_EXPORT int sigprocmask(int how, const sigset_t* set, sigset_t* old) noexcept {
+  if (!rt::current()) return REAL(sigprocmask)(how, set, old);
+  int r = fiber_sigmask(how, set, old);
+  return r ? int(ringlet::edge(-r)) : 0;
+}
+
+// What the kernel has pending for the carrier and the process, and what
+// pthread_kill sent this fiber.
+RINGLET_EXPORT int sigpending(sigset_t* set) noexcept {
+  int r = REAL(sigpending)(set);
+  if (r == 0 && rt::current()) {
+    uint64_t k;
+    memcpy(&k, set, sizeof k);
+    k |= rt::fsig::pending();
+    memcpy(set, &k, sizeof k);
+  }
+  return r;
 }
 
 // ---- cancellation (runtime/cancel.h) ----------------------------------------

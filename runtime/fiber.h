@@ -67,6 +67,11 @@ struct Fiber {
   std::atomic<uint8_t> at_point;  // parked in a wait that a cancellation ends
   void* cleanup;         // innermost pthread_cleanup_push buffer (C, setjmp)
 
+  // Signals (runtime/fsig.h): the fiber's mask, and what pthread_kill sent
+  // it that it has not run yet (set by any thread).
+  uint64_t sig_mask;
+  std::atomic<uint64_t> sig_pending;
+
   Stack stack;
   void* tp;    // thread pointer (FS base): its own TLS block, or the carrier's
   void* keys;  // keys::Store*, created on first pthread_setspecific

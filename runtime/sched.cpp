@@ -64,6 +64,7 @@
 #include "cancel.h"
 #include "arch/context.h"
 #include "config.h"
+#include "fsig.h"
 #include "keys.h"
 #include "sync/foreign.h"
 #include "log.h"
@@ -107,6 +108,8 @@ void init_fiber(Fiber* f, Carrier* home, uint32_t flags) {
   f->cancel_off = f->cancel_async = f->cancelling = 0;
   f->at_point.store(0, std::memory_order_relaxed);
   f->cleanup = nullptr;
+  f->sig_mask = 0;
+  f->sig_pending.store(0, std::memory_order_relaxed);
   f->name[0] = 0;
 }
 
@@ -198,12 +201,10 @@ Fiber* pick(Carrier* c) {
 
 // Leaves `self` (already Parked, Runnable-and-queued, or Dead) for the next
 // runnable fiber. Returns when self runs again.
-void schedule(Carrier* c, Fiber* self) {
-  Fiber* next = pick(c);
-  next->state.store(kRunning, std::memory_order_relaxed);
-  if (next == self) return;
+void switch_to(Carrier* c, Fiber* self, Fiber* next) {
   c->current = next;
   ++c->switches;
+  fsig::switch_mask(&c->sig_mask, next);
   if (tls::per_fiber()) {
     // From here until the switch, no thread-local variable may be touched:
     // they would be the next fiber's.
@@ -219,12 +220,21 @@ void schedule(Carrier* c, Fiber* self) {
   errno = self->saved_errno;
 }
 
+void schedule(Carrier* c, Fiber* self) {
+  Fiber* next = pick(c);
+  next->state.store(kRunning, std::memory_order_relaxed);
+  if (next != self) switch_to(c, self, next);
+  // Running again: signals pthread_kill sent it meanwhile.
+  fsig::deliver_if_pending(self);
+}
+
 [[noreturn]] void fiber_main(void* self_arg, void*) {
   Fiber* self = static_cast<Fiber*>(self_arg);
   Carrier* c = tl_carrier;
   after_switch(c);
   errno = 0;
   tls::fiber_started();
+  fsig::deliver_if_pending(self);
   --c->guard;  // leaving the runtime for the program's start routine
   void* ret = self->start(self->arg);
   exit_current(ret);
@@ -264,6 +274,8 @@ Fiber* new_root(Carrier* c) {
   auto* f = static_cast<Fiber*>(m);
   init_fiber(f, c, kFiberRoot);
   f->tp = tls::get_tp();
+  f->sig_mask = fsig::thread_mask();
+  c->sig_mask = f->sig_mask;
   f->state.store(kRunning, std::memory_order_relaxed);
   return f;
 }
@@ -339,6 +351,8 @@ StartResult restart_after_fork() {
   c->root = old->root;  // still the thread's own context if it survives
   c->current = self;
   c->guard = old->guard;
+  c->sig_mask = fsig::thread_mask();
+  self->sig_pending.store(0, std::memory_order_relaxed);  // a child starts with none
   g_live.store(1, std::memory_order_relaxed);
   tl_carrier = c;
   return res;
@@ -383,6 +397,7 @@ int spawn(void* (*fn)(void*), void* arg, const SpawnAttr& attr, Fiber** out) {
   auto top = reinterpret_cast<uintptr_t>(st.hi()) - tls::area_size();
   auto* f = reinterpret_cast<Fiber*>((top - sizeof(Fiber)) & ~uintptr_t{63});
   init_fiber(f, c, flags);
+  f->sig_mask = c->current ? c->current->sig_mask : c->sig_mask;  // inherited, as by a thread
   f->tp = tp;
   f->stack = st;
   f->start = fn;

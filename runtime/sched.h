@@ -41,6 +41,7 @@ struct Carrier {
   uint64_t wake_buf = 0;
   Completion wake_done{};
   uint64_t switches = 0, polls = 0;
+  uint64_t sig_mask = 0;     // the thread's real signal mask (owner-only)
 };
 
 // The carrier of the calling thread, or null.
