@@ -58,7 +58,7 @@ ensure_build() {
 
 check_built() {
 	local t
-	for t in echo_server echo_load pingpong spawn_join sleepers; do
+	for t in echo_server echo_load pingpong spawn_join sleepers switch_cost idle_cost; do
 		[[ -x $LOAD_DIR/$t ]] || die "$LOAD_DIR/$t is missing (build first, or drop --no-build)"
 	done
 	[[ -f $LIBRINGLET ]] || die "$LIBRINGLET is missing (build first, or drop --no-build)"
@@ -76,13 +76,16 @@ setup_ringlet() {
 	fi
 }
 
-# peer_prefix native|ringlet|ringlet-try: prints nothing, sets PREFIX.
-# ringlet-try is ringlet with RINGLET_IO=try (a non-blocking attempt before
-# io_uring), measured against the default by tools/bench --io-modes.
+# peer_prefix native|ringlet|ringlet-try|ringlet-shared: prints nothing,
+# sets PREFIX. ringlet-try is ringlet with RINGLET_IO=try (a non-blocking
+# attempt before io_uring), measured against the default by tools/bench
+# --io-modes; ringlet-shared is ringlet with RINGLET_TLS=shared (fibers share
+# their carrier's TLS), measured by tools/bench --tls-modes.
 peer_prefix() {
 	case $1 in
 	ringlet) PREFIX=("${RINGLET[@]}") ;;
 	ringlet-try) PREFIX=(env RINGLET_IO=try "${RINGLET[@]}") ;;
+	ringlet-shared) PREFIX=(env RINGLET_TLS=shared "${RINGLET[@]}") ;;
 	*) PREFIX=() ;;
 	esac
 }
