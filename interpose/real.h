@@ -54,6 +54,8 @@
   X(nanosleep, int, (const struct timespec*, struct timespec*), 1)                               \
   X(clock_nanosleep, int, (clockid_t, int, const struct timespec*, struct timespec*), 1)         \
   X(sched_yield, int, (void), 1)                                                                 \
+  X(clock_gettime, int, (clockid_t, struct timespec*), 1)                                        \
+  X(clock_getres, int, (clockid_t, struct timespec*), 1)                                         \
   X(fclose, int, (FILE*), 1)                                                                     \
   X(pclose, int, (FILE*), 1)                                                                     \
   X(vfork, pid_t, (void), 1)                                                                     \

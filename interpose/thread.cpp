@@ -11,6 +11,7 @@
 #include "runtime/abi/unwind.h"
 #include "runtime/cancel.h"
 #include "runtime/config.h"
+#include "runtime/cpuclock.h"
 #include "runtime/fsig.h"
 #include "runtime/keys.h"
 #include "runtime/log.h"
@@ -333,11 +334,16 @@ RINGLET_EXPORT void __pthread_unwind_next(__pthread_unwind_buf_t* buf) {
   rt::unwind_next(buf);
 }
 
-// Per-carrier properties a fiber shares with its carrier.
+// A fiber's own CPU-time clock (runtime/cpuclock.h).
 RINGLET_EXPORT int pthread_getcpuclockid(pthread_t t, clockid_t* clock) noexcept {
-  if (fiber_of(t)) t = ringlet::root_handle();
-  return REAL(pthread_getcpuclockid)(t, clock);
+  rt::Fiber* f = fiber_of(t);
+  if (!f) return REAL(pthread_getcpuclockid)(t, clock);
+  if (f->exited.load(std::memory_order_acquire)) return ESRCH;
+  *clock = rt::cpuclock::clock_of(f);
+  return 0;
 }
+
+// Per-carrier properties a fiber shares with its carrier.
 
 RINGLET_EXPORT int pthread_getaffinity_np(pthread_t t, size_t size, cpu_set_t* set) noexcept {
   if (fiber_of(t)) t = ringlet::root_handle();

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "export.h"
+#include "runtime/cpuclock.h"
 
 using ringlet::edge;
 using ringlet::fiber_path;
@@ -40,4 +41,31 @@ RINGLET_EXPORT int usleep(useconds_t us) {
 RINGLET_EXPORT int sched_yield(void) noexcept {
   if (!fiber_path()) return REAL(sched_yield)();
   return int(edge(call(SYS_sched_yield)));
+}
+
+// CPU-time clocks of fibers (runtime/cpuclock.h): CLOCK_THREAD_CPUTIME_ID
+// read by a fiber, and the clocks pthread_getcpuclockid gives for fibers.
+// Everything else is libc's (the vDSO for the common clocks).
+namespace {
+rt::Fiber* cpu_clock_fiber(clockid_t clk) {
+  if (clk == CLOCK_THREAD_CPUTIME_ID) return rt::carrier() ? rt::current() : nullptr;
+  return clk < 0 ? rt::cpuclock::fiber_of(clk) : nullptr;
+}
+}  // namespace
+
+RINGLET_EXPORT int clock_gettime(clockid_t clk, struct timespec* ts) noexcept {
+  if (__builtin_expect(clk == CLOCK_THREAD_CPUTIME_ID || clk < 0, 0)) {
+    if (rt::Fiber* f = cpu_clock_fiber(clk)) {
+      int64_t ns = rt::cpuclock::of(f);
+      ts->tv_sec = ns / 1000000000;
+      ts->tv_nsec = ns % 1000000000;
+      return 0;
+    }
+  }
+  return REAL(clock_gettime)(clk, ts);
+}
+
+RINGLET_EXPORT int clock_getres(clockid_t clk, struct timespec* res) noexcept {
+  if (clk < 0 && rt::cpuclock::fiber_of(clk)) clk = CLOCK_THREAD_CPUTIME_ID;
+  return REAL(clock_getres)(clk, res);
 }

@@ -72,6 +72,8 @@ struct Fiber {
   uint64_t sig_mask;
   std::atomic<uint64_t> sig_pending;
 
+  int64_t cpu_ns;  // CPU time charged to it (runtime/cpuclock.h)
+
   Stack stack;
   void* tp;    // thread pointer (FS base): its own TLS block, or the carrier's
   void* keys;  // keys::Store*, created on first pthread_setspecific

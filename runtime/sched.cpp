@@ -64,6 +64,7 @@
 #include "cancel.h"
 #include "arch/context.h"
 #include "config.h"
+#include "cpuclock.h"
 #include "fsig.h"
 #include "keys.h"
 #include "sync/foreign.h"
@@ -110,11 +111,13 @@ void init_fiber(Fiber* f, Carrier* home, uint32_t flags) {
   f->cleanup = nullptr;
   f->sig_mask = 0;
   f->sig_pending.store(0, std::memory_order_relaxed);
+  f->cpu_ns = 0;
   f->name[0] = 0;
 }
 
 void free_fiber(Fiber* f) {
   keys::free_store(f);
+  cpuclock::forget(f);
   if (f->flags & kFiberRoot) return;  // lives on its thread's stack
   if (tls::per_fiber() && f->tp) tls::destroy(f->tp);
   f->magic = 0;
@@ -204,6 +207,7 @@ Fiber* pick(Carrier* c) {
 void switch_to(Carrier* c, Fiber* self, Fiber* next) {
   c->current = next;
   ++c->switches;
+  if (cpuclock::on()) cpuclock::charge(c, self);
   fsig::switch_mask(&c->sig_mask, next);
   if (tls::per_fiber()) {
     // From here until the switch, no thread-local variable may be touched:

@@ -42,6 +42,7 @@ struct Carrier {
   Completion wake_done{};
   uint64_t switches = 0, polls = 0;
   uint64_t sig_mask = 0;     // the thread's real signal mask (owner-only)
+  int64_t cpu_mark = 0;      // thread CPU time at the last switch (cpuclock)
 };
 
 // The carrier of the calling thread, or null.
