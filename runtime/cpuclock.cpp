@@ -67,7 +67,10 @@ clockid_t clock_of(Fiber* f) {
     if (g_slots[i].f == f) return encode(f->id);
     if (!g_slots[i].f && free_slot == kSlots) free_slot = i;
   }
-  if (free_slot < kSlots) g_slots[free_slot] = {f->id, f};
+  if (free_slot < kSlots) {
+    g_slots[free_slot] = {f->id, f};
+    f->has_clock = true;
+  }
   return encode(f->id);
 }
 
@@ -82,6 +85,7 @@ Fiber* fiber_of(clockid_t clock) {
 }
 
 void forget(Fiber* f) {
+  if (!f->has_clock) return;
   SpinGuard g(g_lock);
   for (auto& s : g_slots)
     if (s.f == f) s = {0, nullptr};

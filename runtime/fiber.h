@@ -73,6 +73,8 @@ struct Fiber {
   std::atomic<uint64_t> sig_pending;
 
   int64_t cpu_ns;  // CPU time charged to it (runtime/cpuclock.h)
+  bool has_clock;  // its clock id was handed out
+  std::atomic<uint32_t> foreign_held;  // glibc-owned locks it holds (sync/foreign.h)
 
   Stack stack;
   void* tp;    // thread pointer (FS base): its own TLS block, or the carrier's

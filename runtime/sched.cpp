@@ -112,6 +112,8 @@ void init_fiber(Fiber* f, Carrier* home, uint32_t flags) {
   f->sig_mask = 0;
   f->sig_pending.store(0, std::memory_order_relaxed);
   f->cpu_ns = 0;
+  f->has_clock = false;
+  f->foreign_held.store(0, std::memory_order_relaxed);
   f->name[0] = 0;
 }
 

@@ -38,6 +38,17 @@ Slot* find(const void* key) {
   return nullptr;
 }
 
+// Empties slot s, and the tombstones before it that now end a probe chain,
+// so that lookups of absent keys stay short.
+void remove(Slot* s) {
+  *s = {kTomb, nullptr};
+  unsigned i = unsigned(s - g_slots);
+  while (g_slots[i].key == kTomb && !g_slots[(i + 1) & (kSlots - 1)].key) {
+    g_slots[i].key = nullptr;
+    i = (i - 1) & (kSlots - 1);
+  }
+}
+
 // glibc's pthread_mutex_t: the lock word at 0, the kind at 16.
 constexpr int kRobust = 16, kPshared = 128;
 int kind_of(const void* m) { return *reinterpret_cast<const int*>(static_cast<const char*>(m) + 16); }
@@ -65,12 +76,17 @@ Fiber* owner(const void* obj) {
 void set_owner(const void* obj, Fiber* f) {
   SpinGuard g(g_lock);
   if (Slot* s = find(obj)) {
+    if (s->f != f) {
+      s->f->foreign_held.fetch_sub(1, std::memory_order_relaxed);
+      f->foreign_held.fetch_add(1, std::memory_order_relaxed);
+    }
     s->f = f;
     return;
   }
   for (unsigned i = hash(obj), n = 0; n < kSlots; i = (i + 1) & (kSlots - 1), ++n) {
     if (!g_slots[i].key || g_slots[i].key == kTomb) {
       g_slots[i] = {obj, f};
+      f->foreign_held.fetch_add(1, std::memory_order_relaxed);
       return;
     }
   }
@@ -80,10 +96,14 @@ void set_owner(const void* obj, Fiber* f) {
 
 void clear_owner(const void* obj) {
   SpinGuard g(g_lock);
-  if (Slot* s = find(obj)) *s = {kTomb, nullptr};
+  if (Slot* s = find(obj)) {
+    s->f->foreign_held.fetch_sub(1, std::memory_order_relaxed);
+    remove(s);
+  }
 }
 
 void fiber_exiting(Fiber* f) {
+  if (f->foreign_held.load(std::memory_order_relaxed) == 0) return;  // the usual case: no scan
   const void* held[64];
   unsigned n = 0;
   {
@@ -91,7 +111,7 @@ void fiber_exiting(Fiber* f) {
     for (auto& s : g_slots) {
       if (s.f != f || s.key == kTomb || !s.key) continue;
       if (n < 64 && (kind_of(s.key) & kRobust) && tls::per_fiber()) held[n++] = s.key;
-      s = {kTomb, nullptr};
+      remove(&s);
     }
   }
   for (unsigned i = 0; i < n; ++i) mark_owner_died(held[i]);

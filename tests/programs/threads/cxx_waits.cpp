@@ -11,6 +11,7 @@
 #include <future>
 #include <mutex>
 #include <semaphore>
+#include <shared_mutex>
 #include <thread>
 #include <vector>
 
@@ -103,5 +104,55 @@ int main() {
     std::printf("condition variable: %s\n", ok ? "signalled" : "timed out");
   }
   producer.join();
+
+  // std::shared_mutex: readers share it, a writer excludes them; both block
+  // (sleep) inside.
+  std::shared_mutex rw;
+  std::atomic<int> readers{0}, writers{0}, overlap{0}, max_readers{0};
+  std::vector<std::thread> rs;
+  for (int i = 0; i < 6; ++i)
+    rs.emplace_back([&, i] {
+      for (int k = 0; k < 10; ++k) {
+        if (i < 2) {
+          std::unique_lock<std::shared_mutex> l(rw);
+          if (++writers != 1 || readers.load()) ++overlap;
+          std::this_thread::sleep_for(1ms);
+          --writers;
+        } else {
+          std::shared_lock<std::shared_mutex> l(rw);
+          int n = ++readers;
+          if (writers.load()) ++overlap;
+          for (int m = max_readers.load(); n > m && !max_readers.compare_exchange_weak(m, n);) {
+          }
+          std::this_thread::sleep_for(1ms);
+          --readers;
+        }
+      }
+    });
+  for (auto& t : rs) t.join();
+  std::printf("shared_mutex: %d exclusion violations, readers shared it: %s\n", overlap.load(),
+              max_readers.load() > 1 ? "yes" : "no");
+
+  // std::call_once under contention: one runs the (blocking) function, the
+  // others wait for it; a throwing attempt lets the next one try.
+  std::once_flag once;
+  std::atomic<int> calls{0}, attempts{0};
+  std::vector<std::thread> os;
+  for (int i = 0; i < 6; ++i)
+    os.emplace_back([&] {
+      try {
+        std::call_once(once, [&] {
+          if (attempts++ == 0) {
+            std::this_thread::sleep_for(20ms);
+            throw 1;
+          }
+          std::this_thread::sleep_for(20ms);
+          ++calls;
+        });
+      } catch (int) {
+      }
+    });
+  for (auto& t : os) t.join();
+  std::printf("call_once: %d completed call(s) after %d attempt(s)\n", calls.load(), attempts.load());
   return 0;
 }
