@@ -394,7 +394,7 @@ int spawn(void* (*fn)(void*), void* arg, const SpawnAttr& attr, Fiber** out) {
   // Fiber record, cache-line aligned.
   void* tp = c->root->tp;
   if (tls::per_fiber()) {
-    if (st.size < tls::area_size() + (16u << 10) || !(tp = tls::create(st.hi(), c->root->tp))) {
+    if (st.size < tls::area_size() + sizeof(Fiber) + 4096 || !(tp = tls::create(st.hi(), c->root->tp))) {
       if (!(flags & kFiberUserStack)) stack_pool().release(st);
       return -EAGAIN;
     }
