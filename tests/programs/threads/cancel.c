@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/select.h>
 #include <time.h>
@@ -35,7 +36,7 @@ static void note(void *what) {
   pthread_mutex_unlock(&trail_mu);
 }
 
-static int pipefd[2], listenfd;
+static int pipefd[2], listenfd, sockfd[2], epfd;
 static pthread_mutex_t cmu;
 static pthread_cond_t ccv = PTHREAD_COND_INITIALIZER;
 static sem_t never;
@@ -71,17 +72,43 @@ static void block_in(const char *call) {
   } else if (!strcmp(call, "accept")) {
     sem_post(&blocking);
     accept(listenfd, NULL, NULL);
+  } else if (!strcmp(call, "recv")) {
+    sem_post(&blocking);
+    recv(sockfd[0], &c, 1, 0);
+  } else if (!strcmp(call, "epoll_wait")) {
+    struct epoll_event ev;
+    sem_post(&blocking);
+    epoll_wait(epfd, &ev, 1, 30000);
+  } else if (!strcmp(call, "usleep")) {
+    sem_post(&blocking);
+    usleep(30000000);
+  } else if (!strcmp(call, "sem_timedwait")) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += 30;
+    sem_post(&blocking);
+    sem_timedwait(&never, &ts);
+  } else if (!strcmp(call, "timedjoin")) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += 30;
+    sem_post(&blocking);
+    pthread_timedjoin_np(sleeper, NULL, &ts);
   } else if (!strcmp(call, "sem_wait")) {
     sem_post(&blocking);
     sem_wait(&never);
   } else if (!strcmp(call, "join")) {
     sem_post(&blocking);
     pthread_join(sleeper, NULL);
-  } else if (!strcmp(call, "cond_wait")) {
+  } else if (!strcmp(call, "cond_wait") || !strcmp(call, "cond_timedwait")) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += 30;
+    int timed = !strcmp(call, "cond_timedwait");
     pthread_mutex_lock(&cmu);
     pthread_cleanup_push(unlock_cmu, NULL);
     sem_post(&blocking);
-    for (;;) pthread_cond_wait(&ccv, &cmu);
+    for (;;) timed ? pthread_cond_timedwait(&ccv, &cmu, &ts) : pthread_cond_wait(&ccv, &cmu);
     pthread_cleanup_pop(0);
   }
 }
@@ -199,10 +226,16 @@ int main(void) {
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   CHECK(bind(listenfd, (struct sockaddr *)&a, sizeof a) == 0 && listen(listenfd, 4) == 0);
+  CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sockfd) == 0);
+  epfd = epoll_create1(0);
+  struct epoll_event ev = {.events = EPOLLIN, .data.fd = pipefd[0]};
+  CHECK(epfd >= 0 && epoll_ctl(epfd, EPOLL_CTL_ADD, pipefd[0], &ev) == 0);
   CHECK_RC(pthread_create(&sleeper, NULL, sleep_forever, NULL), 0);
   report_os_threads();
 
-  const char *calls[] = {"read", "nanosleep", "poll", "select", "accept", "sem_wait", "join", "cond_wait"};
+  const char *calls[] = {"read",     "nanosleep",     "poll",      "select",    "accept",    "recv",
+                         "epoll_wait", "usleep",      "sem_wait",  "sem_timedwait", "join", "timedjoin",
+                         "cond_wait",  "cond_timedwait"};
   for (unsigned i = 0; i < sizeof calls / sizeof calls[0]; i++) run_case(calls[i]);
   other("disabled", disabled, 1);
   other("testcancel", spinner, 1);
