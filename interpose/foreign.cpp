@@ -60,7 +60,9 @@ int64_t within_20ms(int64_t deadline) {
 int mutex_lock(pthread_mutex_t* m, int64_t deadline) {
   rt::Fiber* self = rt::current();
   int kind = m->__data.__kind, type = kind & kTypeMask;
-  bool robust = kind & kRobust, shared = kind & kShared;
+  // glibc waits and wakes on robust mutexes in the kernel's shared futex
+  // queue even when they are process-private (PTHREAD_ROBUST_MUTEX_PSHARED).
+  bool robust = kind & kRobust, shared = (kind & kShared) || robust;
   // Priority inheritance and protection: the unlock wakes only waiters the
   // kernel queued itself (FUTEX_LOCK_PI), which a fiber cannot be.
   bool poll_only = kind & (kPrioInherit | kPrioProtect);
@@ -170,10 +172,11 @@ int cond_wait(pthread_cond_t* c, pthread_mutex_t* m, clockid_t clock, const stru
   return j.r;
 }
 
-int barrier_wait(pthread_barrier_t* b) {
+bool barrier_wait(pthread_barrier_t* b, int* result) {
   BarrierJob job{b, 0};
-  if (rt::offload::run(barrier_job, &job) != 0) return -1;
-  return job.r;
+  if (rt::offload::run(barrier_job, &job) != 0) return false;
+  *result = job.r;
+  return true;
 }
 
 int rwlock_lock(pthread_rwlock_t* l, bool write, int64_t deadline) {

@@ -18,8 +18,10 @@ int mutex_unlock(pthread_mutex_t* m);
 // untimed). Returns -1 if it cannot run beside the carrier (the caller
 // then waits in glibc).
 int cond_wait(pthread_cond_t* c, pthread_mutex_t* m, clockid_t clock, const struct timespec* abs);
-// -1 as for cond_wait.
-int barrier_wait(pthread_barrier_t* b);
+// False if it cannot run beside the carrier (the caller then waits in
+// glibc); else *result is pthread_barrier_wait's (PTHREAD_BARRIER_SERIAL_THREAD
+// is -1, hence the flag).
+bool barrier_wait(pthread_barrier_t* b, int* result);
 int rwlock_lock(pthread_rwlock_t* l, bool write, int64_t deadline);
 int rwlock_unlock(pthread_rwlock_t* l);
 

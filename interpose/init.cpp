@@ -6,6 +6,9 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <sys/single_threaded.h>
+#include <cstdlib>
 #include <cstring>
 
 #include "export.h"
@@ -42,6 +45,30 @@ void after_fork_child() {
   if (!rt::carrier()) return;
   rt::StartResult r = rt::restart_after_fork();
   if (r.err) rt::log::say("forked child: io_uring unavailable (%s); calls pass straight through", r.why);
+}
+
+// How the offload pool makes its helper threads: glibc's pthread_create.
+// glibc installs its SIGCANCEL and SIGSETXID handlers in the first
+// pthread_create of a process it believes single-threaded, and ringlet's
+// own pthread_create (fibers) has already told it otherwise; without those
+// handlers a setuid would kill the process with SIGSETXID. So the first
+// helper is made with the flag set again, if the process really has one
+// kernel thread (nobody else could be misled meanwhile).
+int create_helper(pthread_t* t, const pthread_attr_t* a, void* (*fn)(void*), void* arg) {
+  static bool first = true;
+  if (first) {
+    first = false;
+    char buf[4096];
+    int fd = int(rt::raw::sys(SYS_open, "/proc/self/status", O_RDONLY | O_CLOEXEC));
+    long n = fd >= 0 ? rt::raw::read(fd, buf, sizeof buf - 1) : -1;
+    if (fd >= 0) rt::raw::close(fd);
+    if (n > 0) {
+      buf[n] = 0;
+      const char* th = strstr(buf, "\nThreads:");
+      if (th && atoi(th + 9) == 1) __libc_single_threaded = 1;
+    }
+  }
+  return REAL(pthread_create)(t, a, fn, arg);
 }
 
 // Per-fiber TLS, checked before the first fiber exists (runtime/abi/tls.h).
@@ -139,7 +166,7 @@ __attribute__((constructor(101))) void ringlet_start() {
   rt::sys::configure(rt::config::cfg.families);
   if (rt::config::cfg.explain) rt::sys::explain(print_line);
   start_tls();
-  rt::offload::set_thread_creator(REAL(pthread_create));
+  rt::offload::set_thread_creator(create_helper);
   rt::StartResult r = rt::start_carrier();
   if (r.err) {
     rt::log::say("io_uring unavailable (%s); calls pass straight through, threads stay threads", r.why);

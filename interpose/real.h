@@ -19,6 +19,8 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <time.h>
+#include <grp.h>
+#include <unistd.h>
 #include <cstdio>
 
 // X(name, return type, parameter list, mandatory)
@@ -54,6 +56,15 @@
   X(nanosleep, int, (const struct timespec*, struct timespec*), 1)                               \
   X(clock_nanosleep, int, (clockid_t, int, const struct timespec*, struct timespec*), 1)         \
   X(sched_yield, int, (void), 1)                                                                 \
+  X(setuid, int, (uid_t), 1)                                                                     \
+  X(setgid, int, (gid_t), 1)                                                                     \
+  X(seteuid, int, (uid_t), 1)                                                                    \
+  X(setegid, int, (gid_t), 1)                                                                    \
+  X(setreuid, int, (uid_t, uid_t), 1)                                                            \
+  X(setregid, int, (gid_t, gid_t), 1)                                                            \
+  X(setresuid, int, (uid_t, uid_t, uid_t), 1)                                                    \
+  X(setresgid, int, (gid_t, gid_t, gid_t), 1)                                                    \
+  X(setgroups, int, (size_t, const gid_t*), 1)                                                   \
   X(clock_gettime, int, (clockid_t, struct timespec*), 1)                                        \
   X(clock_getres, int, (clockid_t, struct timespec*), 1)                                         \
   X(fclose, int, (FILE*), 1)                                                                     \

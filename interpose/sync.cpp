@@ -50,10 +50,13 @@ Mutex* M(pthread_mutex_t* m) { return reinterpret_cast<Mutex*>(m); }
 Cond* C(pthread_cond_t* c) { return reinterpret_cast<Cond*>(c); }
 Sem* S(sem_t* s) { return reinterpret_cast<Sem*>(s); }
 Barrier* B(pthread_barrier_t* b) { return reinterpret_cast<Barrier*>(b); }
-// glibc keeps a barrier's futex flag at offset 12: 0 for process-shared,
-// FUTEX_PRIVATE_FLAG (128) otherwise; ringlet's barriers keep 128 there too.
+// glibc keeps a barrier's futex "private" argument at offset 12, which it
+// XORs into FUTEX_PRIVATE_FLAG: 0 for a process-private barrier, 128 for a
+// process-shared one. Ringlet's own barriers carry a value glibc never
+// writes there, so that a barrier glibc made (process-shared, or before
+// ringlet loaded) is told apart and left to glibc.
 int& barrier_flag(pthread_barrier_t* b) { return *reinterpret_cast<int*>(reinterpret_cast<char*>(b) + 12); }
-constexpr int kPrivateFlag = 128;
+constexpr int kRingletBarrier = 0x52474c54;  // "RGLT"
 
 bool glibc_mutex(const pthread_mutex_t* m) { return m->__data.__kind & kGlibcMutexBits; }
 bool glibc_cond(const pthread_cond_t* c) { return c->__data.__wrefs & kGlibcCondShared; }
@@ -70,14 +73,17 @@ int timed_lock(pthread_mutex_t* m, clockid_t clock, const struct timespec* abs) 
   return rt::sync::lock(M(m), deadline_from(clock, abs));
 }
 
-void real_unlock(void* m) { REAL(pthread_mutex_unlock)(static_cast<pthread_mutex_t*>(m)); }
-void real_lock(void* m) { REAL(pthread_mutex_lock)(static_cast<pthread_mutex_t*>(m)); }
+// A mutex of glibc's released and retaken around a wait on ringlet's
+// condition variable: through the wrappers, so that a fiber takes it as
+// fibers do (owner table, no sleep inside glibc).
+void glibc_unlock(void* m) { pthread_mutex_unlock(static_cast<pthread_mutex_t*>(m)); }
+void glibc_lock(void* m) { pthread_mutex_lock(static_cast<pthread_mutex_t*>(m)); }
 
 // A cancellation that ended the wait is acted upon with the mutex held
 // again, as POSIX wants for the cleanup handlers.
 int cond_wait_until(pthread_cond_t* c, pthread_mutex_t* m, int64_t deadline) {
   if (ringlet::fiber_path()) rt::cancel::test();
-  int r = glibc_mutex(m) ? rt::sync::cond_wait_with(C(c), real_unlock, real_lock, m, deadline)
+  int r = glibc_mutex(m) ? rt::sync::cond_wait_with(C(c), glibc_unlock, glibc_lock, m, deadline)
                          : rt::sync::cond_wait(C(c), M(m), deadline);
   if (r == int(rt::cancel::kInterrupted)) rt::cancel::act();
   return r;
@@ -267,21 +273,22 @@ RINGLET_EXPORT int pthread_barrier_init(pthread_barrier_t* b, const pthread_barr
   if (count == 0) return EINVAL;
   memset(b, 0, sizeof *b);
   rt::sync::barrier_init(B(b), count);
-  barrier_flag(b) = kPrivateFlag;
+  barrier_flag(b) = kRingletBarrier;
   return 0;
 }
 
 RINGLET_EXPORT int pthread_barrier_wait(pthread_barrier_t* b) {
-  if (barrier_flag(b) != kPrivateFlag) {
+  if (barrier_flag(b) != kRingletBarrier) {
     // Process-shared: glibc's, waited for on a helper thread by a fiber.
-    int r = ringlet::fiber_path() ? ringlet::foreign::barrier_wait(b) : -1;
-    return r >= 0 ? r : REAL(pthread_barrier_wait)(b);
+    int r;
+    if (ringlet::fiber_path() && ringlet::foreign::barrier_wait(b, &r)) return r;
+    return REAL(pthread_barrier_wait)(b);
   }
   return rt::sync::barrier_wait(B(b)) ? PTHREAD_BARRIER_SERIAL_THREAD : 0;
 }
 
 RINGLET_EXPORT int pthread_barrier_destroy(pthread_barrier_t* b) noexcept {
-  if (barrier_flag(b) != kPrivateFlag) return REAL(pthread_barrier_destroy)(b);
+  if (barrier_flag(b) != kRingletBarrier) return REAL(pthread_barrier_destroy)(b);
   return rt::sync::barrier_destroy(B(b));
 }
 

@@ -95,8 +95,10 @@ int set_mask(int how, const uint64_t* set, uint64_t* old) {
     case SIG_SETMASK: m = *set; break;
     default: return EINVAL;
   }
-  self->sig_mask = m & ~kUnblockable;
   Carrier* c = carrier();
+  count(c, self->sig_mask, -1);
+  self->sig_mask = m & ~kUnblockable;
+  count(c, self->sig_mask, +1);
   switch_mask(&c->sig_mask, self);
   // Pending signals it now lets through run before the call returns, as
   // the kernel delivers them.
@@ -114,6 +116,18 @@ void deliver(Fiber* self) {
     self->sig_pending.fetch_and(~bit(sig), std::memory_order_acq_rel);
     run_one(self, sig);
   }
+}
+
+void count(Carrier* c, uint64_t mask, int delta) {
+  c->fibers += uint32_t(delta);
+  for (; mask; mask &= mask - 1) c->blocking[__builtin_ctzll(mask)] += uint32_t(delta);
+}
+
+uint64_t sleep_mask(const Carrier* c) {
+  uint64_t m = 0;
+  for (int i = 0; i < 64; ++i)
+    if (c->blocking[i] == c->fibers && c->fibers) m |= uint64_t(1) << i;
+  return m;
 }
 
 void switch_mask(uint64_t* carrier_mask, const Fiber* next) {

@@ -43,4 +43,11 @@ inline void deliver_if_pending(Fiber* self) {
 // Makes the carrier's real mask the one of the fiber about to run. C.
 void switch_mask(uint64_t* carrier_mask, const Fiber* next);
 
+// A fiber with `mask` joins (+1) or leaves (-1) carrier c. C.
+void count(Carrier* c, uint64_t mask, int delta);
+// The mask while c sleeps in the kernel: only the signals all its fibers
+// block, so that a process-directed signal some fiber accepts is taken at
+// once (it runs on the fiber that went to sleep). C.
+uint64_t sleep_mask(const Carrier* c);
+
 }  // namespace rt::fsig

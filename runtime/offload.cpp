@@ -3,8 +3,10 @@
 #include <atomic>
 #include <cerrno>
 #include <climits>
+#include <csignal>
 #include <new>
 
+#include "raw.h"
 #include "sched.h"
 #include "spin.h"
 #include "sync/futex.h"
@@ -39,6 +41,9 @@ Job* take() {
 }
 
 void* helper(void*) {
+  // Every signal blocked but glibc's own two (SIGCANCEL, SIGSETXID).
+  uint64_t all = ~((uint64_t(1) << 31) | (uint64_t(1) << 32));
+  raw::sys(SYS_rt_sigprocmask, SIG_SETMASK, &all, nullptr, 8);
   for (;;) {
     uint32_t seq = g_seq.load(std::memory_order_acquire);
     if (Job* j = take()) {

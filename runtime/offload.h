@@ -4,15 +4,18 @@
 // fiber parks, so its carrier goes on running the other fibers.
 //
 // Helpers are plain threads (not carriers): they start on first need, one
-// per call in flight up to kMaxHelpers (beyond that calls queue), and stay
-// for the next call. In a forked child the pool starts empty again.
+// per call in flight (a queued call could wait for another that waits for
+// it: a condition wait queued behind the waits its signaller would end), up
+// to kMaxHelpers, and stay for the next call. They block every signal: the
+// program's signals are for its threads. In a forked child the pool starts
+// empty again.
 #pragma once
 
 #include <pthread.h>
 
 namespace rt::offload {
 
-constexpr unsigned kMaxHelpers = 64;
+constexpr unsigned kMaxHelpers = 1024;
 
 // How helper threads are made: libc's own pthread_create (the preload's
 // would make a fiber). Set once at start.

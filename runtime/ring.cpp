@@ -134,7 +134,7 @@ unsigned Ring::reap() {
   return n;
 }
 
-int Ring::enter(bool wait, int64_t timeout_ns) {
+int Ring::enter(bool wait, int64_t timeout_ns, const uint64_t* sigmask) {
   int r;
   ++enters_;
   if (!wait) {
@@ -148,7 +148,9 @@ int Ring::enter(bool wait, int64_t timeout_ns) {
       ts.tv_nsec = timeout_ns % 1000000000;
       tsp = &ts;
     }
-    r = io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, tsp, nullptr);
+    // The kernel reads only the first 8 bytes of the mask (_NSIG / 8).
+    r = io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, tsp,
+                                         reinterpret_cast<sigset_t*>(const_cast<uint64_t*>(sigmask)));
     if (r == -ETIME) r = 0;
   }
   if (r < 0 && r != -EINTR && r != -EBUSY && r != -EAGAIN) return r;

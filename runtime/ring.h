@@ -60,7 +60,7 @@ class Ring {
   // until at least one completion arrives or timeout_ns passes (<0: no
   // limit). Returns the number of completions dispatched, or -errno
   // (-EINTR: a signal handler ran).
-  int enter(bool wait, int64_t timeout_ns);
+  int enter(bool wait, int64_t timeout_ns, const uint64_t* sigmask = nullptr);
   // Dispatches completions already in the CQ ring; no system call.
   unsigned reap();
 

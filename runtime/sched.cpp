@@ -181,7 +181,8 @@ void poll(Carrier* c, bool may_block) {
       timeout = c->timers.next_deadline() - now;
       if (timeout < 0) timeout = 0;
     }
-    int r = c->ring.enter(may_block, may_block ? timeout : 0);
+    uint64_t mask = may_block ? fsig::sleep_mask(c) : c->sig_mask;
+    int r = c->ring.enter(may_block, may_block ? timeout : 0, mask != c->sig_mask ? &mask : nullptr);
     if (r < 0 && r != -EINTR) {
       log::say("io_uring_enter failed (%s); fibers waiting for I/O may stall", strerror(-r));
     }
@@ -282,6 +283,7 @@ Fiber* new_root(Carrier* c) {
   f->tp = tls::get_tp();
   f->sig_mask = fsig::thread_mask();
   c->sig_mask = f->sig_mask;
+  fsig::count(c, f->sig_mask, +1);
   f->state.store(kRunning, std::memory_order_relaxed);
   return f;
 }
@@ -359,6 +361,7 @@ StartResult restart_after_fork() {
   c->guard = old->guard;
   c->sig_mask = fsig::thread_mask();
   self->sig_pending.store(0, std::memory_order_relaxed);  // a child starts with none
+  fsig::count(c, self->sig_mask, +1);
   g_live.store(1, std::memory_order_relaxed);
   tl_carrier = c;
   return res;
@@ -404,6 +407,7 @@ int spawn(void* (*fn)(void*), void* arg, const SpawnAttr& attr, Fiber** out) {
   auto* f = reinterpret_cast<Fiber*>((top - sizeof(Fiber)) & ~uintptr_t{63});
   init_fiber(f, c, flags);
   f->sig_mask = c->current ? c->current->sig_mask : c->sig_mask;  // inherited, as by a thread
+  fsig::count(c, f->sig_mask, +1);
   f->tp = tp;
   f->stack = st;
   f->start = fn;
@@ -452,6 +456,7 @@ void exit_current(void* retval) {
     exit(0);
   }
   ++c->guard;
+  fsig::count(c, self->sig_mask, -1);
   // Joiners may go on now (they only read retval); the stack itself is
   // released after the switch away from it (after_switch).
   self->exited.store(1, std::memory_order_seq_cst);

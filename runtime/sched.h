@@ -42,6 +42,10 @@ struct Carrier {
   Completion wake_done{};
   uint64_t switches = 0, polls = 0;
   uint64_t sig_mask = 0;     // the thread's real signal mask (owner-only)
+  // How many of its live fibers block each signal (fsig): a signal every
+  // one blocks stays blocked while the carrier sleeps; the others do not.
+  uint32_t fibers = 0;
+  uint32_t blocking[64] = {};
   int64_t cpu_mark = 0;      // thread CPU time at the last switch (cpuclock)
 };
 

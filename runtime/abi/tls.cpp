@@ -246,6 +246,15 @@ void* create(char* top, void* root) {
 
 void destroy(void* tp) { p_deallocate(tp, false); }
 
+int call_as(void* tp, int (*fn)(void*), void* arg, int* err) {
+  void* own = get_tp();
+  set_tp(tp);
+  int r = fn(arg);
+  *err = *g_errno_location();
+  set_tp(own);
+  return r;
+}
+
 void fiber_started() {
   if (per_fiber()) p_ctype_init();
 }

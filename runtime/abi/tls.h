@@ -59,6 +59,12 @@ void destroy(void* tp);
 void* get_tp();
 void set_tp(void* tp);
 
+// Runs fn(arg) with the thread pointer `tp` (another control block of the
+// calling thread: its carrier's own) and comes back; *err receives errno as
+// fn left it there. For glibc calls that must see the kernel thread's own
+// control block (the set*id family signals every other thread it knows).
+int call_as(void* tp, int (*fn)(void*), void* arg, int* err);
+
 // At a fiber's start, in the fiber: what glibc's start_thread does first.
 void fiber_started();
 // At a fiber's end, in the fiber: its C++ thread_local destructors.

@@ -13,7 +13,7 @@ struct Barrier {
   std::atomic<uint32_t> arrived;
   std::atomic<uint32_t> round;
   uint32_t count;
-  uint32_t reserved;             // interpose/ keeps glibc's futex flag here
+  uint32_t reserved;             // interpose/ marks ringlet's barriers here (glibc's futex flag)
   std::atomic<uint32_t> inside;  // in barrier_wait; high bit: being destroyed
 };
 

@@ -50,7 +50,7 @@ void remove(Slot* s) {
 }
 
 // glibc's pthread_mutex_t: the lock word at 0, the kind at 16.
-constexpr int kRobust = 16, kPshared = 128;
+constexpr int kRobust = 16;
 int kind_of(const void* m) { return *reinterpret_cast<const int*>(static_cast<const char*>(m) + 16); }
 
 void mark_owner_died(const void* m) {
@@ -60,8 +60,9 @@ void mark_owner_died(const void* m) {
     if ((v & FUTEX_TID_MASK) != uint32_t(raw::gettid())) return;  // not ours (any more)
     nv = (v & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
   } while (!word->compare_exchange_weak(v, nv, std::memory_order_release, std::memory_order_relaxed));
-  bool priv = !(kind_of(m) & kPshared);
-  raw::sys(SYS_futex, word, FUTEX_WAKE | (priv ? FUTEX_PRIVATE_FLAG : 0), 1);
+  // Robust mutexes are woken in the shared futex queue, as glibc does
+  // (PTHREAD_ROBUST_MUTEX_PSHARED), process-private or not.
+  raw::sys(SYS_futex, word, FUTEX_WAKE, 1);
   futex::wake(word, INT_MAX);  // fibers of this process waiting beside it
 }
 

@@ -244,6 +244,57 @@ static void shared_barrier_rwlock(void) {
   printf("shared rwlock: relock -> %s, exclusion violations=%d\n", strerror(dl), rw_bad);
 }
 
+/* ---- a robust mutex with an ordinary condition variable ----------------- */
+static pthread_mutex_t rbm;
+static pthread_cond_t rbc = PTHREAD_COND_INITIALIZER;
+static int rb_ready;
+static void *rb_waiter(void *x) {
+  (void)x;
+  pthread_mutex_lock(&rbm);
+  while (!rb_ready) pthread_cond_wait(&rbc, &rbm);
+  pthread_mutex_unlock(&rbm);
+  return (void *)1;
+}
+
+static void robust_with_private_cond(void) {
+  pthread_mutexattr_t a;
+  pthread_mutexattr_init(&a);
+  pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+  CHECK_RC(pthread_mutex_init(&rbm, &a), 0);
+  pthread_t t;
+  CHECK_RC(pthread_create(&t, NULL, rb_waiter, NULL), 0);
+  usleep(20000);
+  pthread_mutex_lock(&rbm);
+  rb_ready = 1;
+  pthread_cond_signal(&rbc);
+  pthread_mutex_unlock(&rbm);
+  void *r;
+  CHECK_RC(pthread_join(t, &r), 0);
+  printf("robust mutex with a private condition variable: waiter %s\n", r ? "woken" : "lost");
+}
+
+/* ---- a process-shared barrier between two processes --------------------- */
+static void barrier_across_processes(void) {
+  pthread_barrier_t *b = mmap(NULL, sizeof *b, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  CHECK(b != MAP_FAILED);
+  pthread_barrierattr_t ba;
+  pthread_barrierattr_init(&ba);
+  pthread_barrierattr_setpshared(&ba, PTHREAD_PROCESS_SHARED);
+  CHECK_RC(pthread_barrier_init(b, &ba, 2), 0);
+  pid_t pid = fork();
+  CHECK(pid >= 0);
+  if (pid == 0) {
+    usleep(20000);
+    int r = pthread_barrier_wait(b);
+    _exit(r == 0 || r == PTHREAD_BARRIER_SERIAL_THREAD ? 0 : 1);
+  }
+  int r = 0;
+  WHILE_TICKING("barrier across processes", r = pthread_barrier_wait(b));
+  int st;
+  CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  printf("barrier across processes: passed (%s)\n", r == 0 || r == PTHREAD_BARRIER_SERIAL_THREAD ? "ok" : "error");
+}
+
 /* ---- semaphores posted by another process ----------------------------- */
 static sem_t *psem;
 static void *sem_taker(void *x) {
@@ -291,6 +342,8 @@ int main(void) {
   robust_owner_died();
   WHILE_TICKING("shared cond", shared_cond());
   shared_barrier_rwlock();
+  robust_with_private_cond();
+  barrier_across_processes();
 
   psem = mmap(NULL, sizeof(sem_t), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   CHECK(psem != MAP_FAILED);

@@ -4,6 +4,8 @@
  * a new thread inherits its creator's mask; a blocked read with SA_RESTART
  * goes on after the handler; ignored signals vanish. */
 #include <errno.h>
+#include <poll.h>
+#include <sys/wait.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
@@ -94,6 +96,50 @@ static long run(void *(*fn)(void *), int sig, int write_after) {
   return (long)r;
 }
 
+/* A process-directed signal that only main accepts, while main waits in
+ * poll and the other thread (which blocks it) sleeps: it must be taken
+ * (natively it interrupts poll; the handler writes to a pipe). */
+static int selfpipe[2];
+static void on_usr1_pipe(int sig) {
+  (void)sig;
+  char c = 1;
+  ssize_t n = write(selfpipe[1], &c, 1);
+  (void)n;
+}
+static void *blocks_usr1_and_sleeps(void *x) {
+  (void)x;
+  for (int i = 0; i < 40; i++) nap(50);
+  return NULL;
+}
+static void process_signal_while_idle(void) {
+  CHECK(pipe(selfpipe) == 0);
+  sigset_t s;
+  sigemptyset(&s);
+  sigaddset(&s, SIGUSR1);
+  CHECK_RC(pthread_sigmask(SIG_BLOCK, &s, NULL), 0);
+  pthread_t t;
+  CHECK_RC(pthread_create(&t, NULL, blocks_usr1_and_sleeps, NULL), 0);
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_usr1_pipe;
+  sigaction(SIGUSR1, &sa, NULL);
+  CHECK_RC(pthread_sigmask(SIG_UNBLOCK, &s, NULL), 0);
+  pid_t pid = fork();
+  CHECK(pid >= 0);
+  if (pid == 0) {
+    usleep(100000);
+    kill(getppid(), SIGUSR1);
+    _exit(0);
+  }
+  struct pollfd p = {selfpipe[0], POLLIN, 0};
+  int r;
+  do r = poll(&p, 1, -1); /* no timeout: a signal that never arrives hangs here */
+  while (r < 0 && errno == EINTR);
+  printf("process-directed signal taken while the others block it: %s\n", r == 1 ? "yes" : "no");
+  waitpid(pid, NULL, 0);
+  CHECK_RC(pthread_join(t, NULL), 0);
+}
+
 int main(void) {
   me = pthread_self();
   sem_init(&ready, 0, 0);
@@ -125,5 +171,6 @@ int main(void) {
   printf("ignored signal to a thread: %ld\n", run(inherits, SIGUSR2, 0));
   printf("signal 0: %d, signal 999: %s\n", pthread_kill(pthread_self(), 0), strerror(pthread_kill(pthread_self(), 999)));
   printf("siginfo wrong in handlers: %d\n", bad_info);
+  process_signal_while_idle();
   return 0;
 }
