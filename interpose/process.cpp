@@ -6,9 +6,39 @@
 // and never reach ringlet's wrappers in the child.
 #include <unistd.h>
 
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <sys/resource.h>
 #include "export.h"
 
 RINGLET_EXPORT pid_t vfork(void) noexcept {
   if (!rt::carrier()) return REAL(vfork)();
   return fork();
+}
+
+// ---- waiting for children (runtime/sys_proc.cpp) ----------------------------
+
+RINGLET_EXPORT pid_t wait4(pid_t pid, int* status, int options, struct rusage* ru) {
+  if (!ringlet::fiber_path()) return REAL(wait4)(pid, status, options, ru);
+  return pid_t(ringlet::edge(rt::sys::call(SYS_wait4, pid, status, options, ru)));
+}
+
+RINGLET_EXPORT pid_t waitpid(pid_t pid, int* status, int options) {
+  if (!ringlet::fiber_path()) return REAL(waitpid)(pid, status, options);
+  return wait4(pid, status, options, nullptr);
+}
+
+RINGLET_EXPORT pid_t wait(int* status) {
+  if (!ringlet::fiber_path()) return REAL(wait)(status);
+  return wait4(-1, status, 0, nullptr);
+}
+
+RINGLET_EXPORT pid_t wait3(int* status, int options, struct rusage* ru) {
+  if (!ringlet::fiber_path()) return REAL(wait3)(status, options, ru);
+  return wait4(-1, status, options, ru);
+}
+
+RINGLET_EXPORT int waitid(idtype_t idtype, id_t id, siginfo_t* info, int options) {
+  if (!ringlet::fiber_path()) return REAL(waitid)(idtype, id, info, options);
+  return int(ringlet::edge(rt::sys::call(SYS_waitid, idtype, id, info, options, nullptr)));
 }

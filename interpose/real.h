@@ -20,6 +20,8 @@
 #include <sys/uio.h>
 #include <time.h>
 #include <grp.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cstdio>
 
@@ -70,6 +72,11 @@
   X(fclose, int, (FILE*), 1)                                                                     \
   X(pclose, int, (FILE*), 1)                                                                     \
   X(vfork, pid_t, (void), 1)                                                                     \
+  X(wait, pid_t, (int*), 1)                                                                      \
+  X(waitpid, pid_t, (pid_t, int*, int), 1)                                                       \
+  X(wait3, pid_t, (int*, int, struct rusage*), 1)                                                \
+  X(wait4, pid_t, (pid_t, int*, int, struct rusage*), 1)                                         \
+  X(waitid, int, (idtype_t, id_t, siginfo_t*, int), 1)                                           \
   X(pthread_create, int, (pthread_t*, const pthread_attr_t*, void* (*)(void*), void*), 1)       \
   X(pthread_join, int, (pthread_t, void**), 1)                                                   \
   X(pthread_tryjoin_np, int, (pthread_t, void**), 0)                                             \

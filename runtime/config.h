@@ -24,7 +24,8 @@ enum Family : uint32_t {
   kNet = 1u << 1,   // recv*, send*, accept, connect
   kPoll = 1u << 2,  // poll, ppoll, select, pselect, epoll_wait, epoll_pwait
   kTime = 1u << 3,  // sleep, usleep, nanosleep, clock_nanosleep, sched_yield
-  kAllFamilies = kIo | kNet | kPoll | kTime,
+  kProc = 1u << 4,  // wait, waitpid, wait3, wait4, waitid
+  kAllFamilies = kIo | kNet | kPoll | kTime | kProc,
 };
 
 struct Config {

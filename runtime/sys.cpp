@@ -25,6 +25,8 @@ extern const Def kFdDefs[];
 extern const unsigned kFdDefCount;
 extern const Def kFutexDefs[];
 extern const unsigned kFutexDefCount;
+extern const Def kProcDefs[];
+extern const unsigned kProcDefCount;
 
 namespace {
 
@@ -67,6 +69,7 @@ void configure(uint32_t families) {
   add(kTimeDefs, kTimeDefCount, families);
   add(kFdDefs, kFdDefCount, families);
   add(kFutexDefs, kFutexDefCount, families);
+  add(kProcDefs, kProcDefCount, families);
 }
 
 long pass(long nr, const Args& a) {
@@ -82,7 +85,7 @@ bool cancel_point(long nr) {
     case SYS_accept4: case SYS_connect: case SYS_poll: case SYS_ppoll: case SYS_select:
     case SYS_pselect6: case SYS_epoll_wait: case SYS_epoll_pwait: case SYS_epoll_pwait2:
     case SYS_nanosleep: case SYS_clock_nanosleep: case SYS_close: case SYS_open: case SYS_openat:
-    case SYS_creat:
+    case SYS_creat: case SYS_wait4: case SYS_waitid:
       return true;
     default:
       return false;
