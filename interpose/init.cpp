@@ -51,22 +51,23 @@ void after_fork_child() {
 // glibc installs its SIGCANCEL and SIGSETXID handlers in the first
 // pthread_create of a process it believes single-threaded, and ringlet's
 // own pthread_create (fibers) has already told it otherwise; without those
-// handlers a setuid would kill the process with SIGSETXID. So the first
-// helper is made with the flag set again, if the process really has one
-// kernel thread (nobody else could be misled meanwhile).
+// handlers a setuid would kill the process with SIGSETXID. So if no
+// handler is installed for SIGSETXID yet (glibc never made a thread here,
+// so no thread of glibc's can read the flag meanwhile), the helper is made
+// with the flag set again.
 int create_helper(pthread_t* t, const pthread_attr_t* a, void* (*fn)(void*), void* arg) {
   static bool first = true;
   if (first) {
     first = false;
-    char buf[4096];
-    int fd = int(rt::raw::sys(SYS_open, "/proc/self/status", O_RDONLY | O_CLOEXEC));
-    long n = fd >= 0 ? rt::raw::read(fd, buf, sizeof buf - 1) : -1;
-    if (fd >= 0) rt::raw::close(fd);
-    if (n > 0) {
-      buf[n] = 0;
-      const char* th = strstr(buf, "\nThreads:");
-      if (th && atoi(th + 9) == 1) __libc_single_threaded = 1;
-    }
+    struct {
+      void* handler;
+      unsigned long flags;
+      void* restorer;
+      unsigned long mask;
+    } sa{};
+    constexpr int kSigSetxid = 33;
+    if (rt::raw::sys(SYS_rt_sigaction, kSigSetxid, nullptr, &sa, 8) == 0 && sa.handler == nullptr)
+      __libc_single_threaded = 1;
   }
   return REAL(pthread_create)(t, a, fn, arg);
 }

@@ -81,3 +81,13 @@ RINGLET_EXPORT ssize_t __pread_chk(int fd, void* buf, size_t n, off_t off, size_
   return pread(fd, buf, n, off);
 }
 extern "C" ssize_t __pread64_chk(int, void*, size_t, off64_t, size_t) ALIAS(__pread_chk);
+
+RINGLET_EXPORT int fsync(int fd) {
+  if (!fiber_path()) return REAL(fsync)(fd);
+  return int(edge(call(SYS_fsync, fd)));
+}
+
+RINGLET_EXPORT int fdatasync(int fd) {
+  if (!fiber_path()) return REAL(fdatasync)(fd);
+  return int(edge(call(SYS_fdatasync, fd)));
+}

@@ -28,6 +28,8 @@
 // X(name, return type, parameter list, mandatory)
 #define RINGLET_REALS(X)                                                                         \
   X(read, ssize_t, (int, void*, size_t), 1)                                                      \
+  X(fsync, int, (int), 1)                                                                        \
+  X(fdatasync, int, (int), 1)                                                                    \
   X(write, ssize_t, (int, const void*, size_t), 1)                                               \
   X(readv, ssize_t, (int, const struct iovec*, int), 1)                                          \
   X(writev, ssize_t, (int, const struct iovec*, int), 1)                                         \

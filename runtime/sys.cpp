@@ -85,7 +85,7 @@ bool cancel_point(long nr) {
     case SYS_accept4: case SYS_connect: case SYS_poll: case SYS_ppoll: case SYS_select:
     case SYS_pselect6: case SYS_epoll_wait: case SYS_epoll_pwait: case SYS_epoll_pwait2:
     case SYS_nanosleep: case SYS_clock_nanosleep: case SYS_close: case SYS_open: case SYS_openat:
-    case SYS_creat: case SYS_wait4: case SYS_waitid:
+    case SYS_creat: case SYS_wait4: case SYS_waitid: case SYS_fsync: case SYS_fdatasync:
       return true;
     default:
       return false;
