@@ -59,15 +59,8 @@ int create_helper(pthread_t* t, const pthread_attr_t* a, void* (*fn)(void*), voi
   static bool first = true;
   if (first) {
     first = false;
-    struct {
-      void* handler;
-      unsigned long flags;
-      void* restorer;
-      unsigned long mask;
-    } sa{};
     constexpr int kSigSetxid = 33;
-    if (rt::raw::sys(SYS_rt_sigaction, kSigSetxid, nullptr, &sa, 8) == 0 && sa.handler == nullptr)
-      __libc_single_threaded = 1;
+    if (rt::raw::sigaction_of(kSigSetxid).handler == nullptr) __libc_single_threaded = 1;
   }
   return REAL(pthread_create)(t, a, fn, arg);
 }
@@ -100,16 +93,9 @@ char* utoa(unsigned long v, char* end) {
   return end;
 }
 
-// The kernel's struct sigaction, not glibc's: {handler, flags, restorer,
-// mask}. All zero is SIG_DFL.
 void restore_default(int sig) {
-  struct {
-    void* handler;
-    unsigned long flags;
-    void* restorer;
-    unsigned long mask;
-  } sa{};
-  rt::raw::sys(SYS_rt_sigaction, sig, &sa, nullptr, 8);
+  rt::raw::KSigaction dfl{};
+  rt::raw::sys(SYS_rt_sigaction, sig, &dfl, nullptr, 8);
 }
 
 void on_fault(int sig, siginfo_t* si, void*) {

@@ -20,18 +20,8 @@ bool ignored_by_default(int sig) {
   return sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH || sig == SIGCONT;
 }
 
-// The kernel's struct sigaction (what rt_sigaction takes), read without
-// going through libc's wrapper.
-struct KSigaction {
-  void* handler;
-  unsigned long flags;
-  void* restorer;
-  uint64_t mask;
-};
-
 void run_one(Fiber* self, int sig) {
-  KSigaction sa;
-  if (raw::sys(SYS_rt_sigaction, sig, nullptr, &sa, 8) != 0) return;
+  raw::KSigaction sa = raw::sigaction_of(sig);
   if (sa.handler == SIG_IGN) return;
   if (sa.handler == SIG_DFL) {
     if (ignored_by_default(sig)) return;
@@ -43,7 +33,7 @@ void run_one(Fiber* self, int sig) {
   self->sig_mask |= sa.mask | ((sa.flags & SA_NODEFER) ? 0 : bit(sig));
   self->sig_mask &= ~kUnblockable;
   if (sa.flags & SA_RESETHAND) {
-    KSigaction dfl{};
+    raw::KSigaction dfl{};
     raw::sys(SYS_rt_sigaction, sig, &dfl, nullptr, 8);
   }
   if (sa.flags & SA_SIGINFO) {

@@ -36,4 +36,19 @@ inline long read(int fd, void* b, unsigned long n) { return sys(SYS_read, fd, b,
 inline long close(int fd) { return sys(SYS_close, fd); }
 inline long gettid() { return sys(SYS_gettid); }
 
+// The kernel's struct sigaction (what rt_sigaction takes), not glibc's.
+// All zero is SIG_DFL.
+struct KSigaction {
+  void* handler;
+  unsigned long flags;
+  void* restorer;
+  uint64_t mask;
+};
+// The disposition of sig, or SIG_DFL's if it cannot be read.
+inline KSigaction sigaction_of(int sig) {
+  KSigaction sa{};
+  sys(SYS_rt_sigaction, sig, nullptr, &sa, 8);
+  return sa;
+}
+
 }  // namespace rt::raw
