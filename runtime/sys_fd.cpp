@@ -9,6 +9,8 @@
 
 #include "fd.h"
 #include "raw.h"
+#include "sched.h"
+#include "sys_file.h"
 #include "timer.h"
 #include "sys.h"
 
@@ -129,9 +131,31 @@ long forget_result(long nr, const Args& a) {
   if (r >= 0) fd::forget(int(r));
   return r;
 }
-long h_open(const Args& a) { return forget_result(SYS_open, a); }
-long h_openat(const Args& a) { return forget_result(SYS_openat, a); }
-long h_creat(const Args& a) { return forget_result(SYS_creat, a); }
+
+// open, openat and creat by a fiber (sys_file.h: file_open): a lookup that
+// the dentry cache answers is made at once, one that would read the disk
+// goes to io_uring. Anywhere else: the kernel.
+long opened(long nr, const Args& a, int dirfd, const char* path, int flags, unsigned mode) {
+  long r;
+  if (fiber_context()) {
+    Guard g(carrier());
+    r = file_open(dirfd, path, flags, mode);
+  } else {
+    r = pass(nr, a);
+  }
+  if (r >= 0) fd::forget(int(r));
+  return r;
+}
+long h_open(const Args& a) {
+  return opened(SYS_open, a, AT_FDCWD, reinterpret_cast<const char*>(a.a[0]), int(a.a[1]), unsigned(a.a[2]));
+}
+long h_openat(const Args& a) {
+  return opened(SYS_openat, a, int(a.a[0]), reinterpret_cast<const char*>(a.a[1]), int(a.a[2]), unsigned(a.a[3]));
+}
+long h_creat(const Args& a) {
+  return opened(SYS_creat, a, AT_FDCWD, reinterpret_cast<const char*>(a.a[0]), O_CREAT | O_WRONLY | O_TRUNC,
+                unsigned(a.a[1]));
+}
 long h_memfd_create(const Args& a) { return forget_result(SYS_memfd_create, a); }
 
 }  // namespace
@@ -154,7 +178,9 @@ extern const Def kFdDefs[] = {
     {SYS_epoll_create, {"epoll_create", 0, Policy::Track, h_epoll_create, "kernel; recorded"}},
     {SYS_epoll_create1, {"epoll_create1", 0, Policy::Track, h_epoll_create1, "kernel; recorded"}},
     {SYS_inotify_init1, {"inotify_init1", 0, Policy::Track, h_inotify_init1, "kernel; recorded"}},
-    {SYS_open, {"open", 0, Policy::Track, h_open, "kernel; the new fd is asked about when first used"}},
+    {SYS_open,
+     {"open", 0, Policy::Track, h_open,
+      "fiber: cached lookup at once, else io_uring OPENAT; the new fd is asked about when first used"}},
     {SYS_openat, {"openat", 0, Policy::Track, h_openat, "as open"}},
     {SYS_creat, {"creat", 0, Policy::Track, h_creat, "as open"}},
     {SYS_memfd_create, {"memfd_create", 0, Policy::Track, h_memfd_create, "as open"}},

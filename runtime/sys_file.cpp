@@ -78,6 +78,20 @@ long file_rw(bool write, int fd, const iovec* iov, int cnt, int64_t off) {
   return long(done);
 }
 
+long file_open(int dirfd, const char* path, int flags, unsigned mode) {
+  // Linux's open_how; RESOLVE_CACHED (5.12): -EAGAIN unless the dentry
+  // cache can answer (always with O_CREAT, O_TRUNC or O_TMPFILE).
+  struct {
+    uint64_t flags, mode, resolve;
+  } how{uint64_t(uint32_t(flags)), (flags & (O_CREAT | __O_TMPFILE)) ? uint64_t(mode & 07777) : 0, 0x20};
+  long r = raw::sys(SYS_openat2, dirfd, path, &how, sizeof how);
+  if (r != -EAGAIN && r != -ENOSYS && r != -EINVAL && r != -E2BIG) return r;
+  IoOp op;
+  io_uring_sqe* s = io_sqe();
+  io_uring_prep_openat(s, dirfd, path, flags, mode);
+  return io_submit_wait(s, op, kNoDeadline);
+}
+
 long file_sync(int fd, bool datasync) {
   IoOp op;
   io_uring_sqe* s = io_sqe();

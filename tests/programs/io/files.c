@@ -3,6 +3,7 @@
  * it (fsync, fdatasync), reads it back with read, pread and readv, and
  * checks every byte; a file opened with O_APPEND is shared by all, and a
  * procfs file is read too. Checksums and sizes must match the native run. */
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -89,6 +90,21 @@ int main(void) {
   CHECK(pread(shared_fd, all, (size_t)st.st_size, 0) == st.st_size);
   int lines = 0;
   for (off_t i = 0; i < st.st_size; i++) lines += all[i] == '\n';
+  /* Opening by path: errors as the kernel gives them, openat from a
+   * directory descriptor, O_CREAT|O_EXCL on an existing file. */
+  int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+  CHECK(dfd >= 0);
+  int e1 = openat(dfd, "shared", O_RDONLY) >= 0;
+  errno = 0;
+  int e2 = openat(dfd, "missing", O_RDONLY) < 0 ? errno : 0;
+  errno = 0;
+  int e3 = open(spath, O_RDONLY | O_DIRECTORY) < 0 ? errno : 0;
+  errno = 0;
+  int e4 = openat(dfd, "shared", O_CREAT | O_EXCL | O_WRONLY, 0600) < 0 ? errno : 0;
+  int e5 = creat(spath, 0600) >= 0;
+  printf("openat: existing %d, missing %s, O_DIRECTORY on a file %s, O_EXCL %s, creat %d\n", e1, strerror(e2),
+         strerror(e3), strerror(e4), e5);
+  close(dfd);
   close(shared_fd);
   unlink(spath);
   rmdir(dir);
