@@ -15,8 +15,13 @@
 #include <fcntl.h>
 #include <linux/fs.h>
 
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+
 #include "io_wait.h"
 #include "raw.h"
+#include "sched.h"
 
 namespace rt::sys {
 
@@ -39,42 +44,74 @@ long ring_rw(bool write, int fd, const iovec* iov, int cnt, int64_t off) {
   return io_submit_wait(s, op, kNoDeadline);
 }
 
+// io_uring reads the file position when a request starts and moves it at
+// completion, outside the kernel's f_pos lock: two requests at the position
+// on one descriptor must not overlap, as two threads' calls do not. A
+// request at the position holds its descriptor's slot here meanwhile (the
+// plain and RWF_NOWAIT calls take the kernel's lock themselves).
+constexpr unsigned kPosSlots = 256;
+std::atomic<uint8_t> g_pos_busy[kPosSlots];
+
+long ring_at_position(bool write, int fd, const iovec* iov, int cnt) {
+  std::atomic<uint8_t>& slot = g_pos_busy[unsigned(fd) % kPosSlots];
+  while (slot.exchange(1, std::memory_order_acquire)) park_until(add_ns(now_ns(), 100000));
+  long r = ring_rw(write, fd, iov, cnt, -1);
+  slot.store(0, std::memory_order_release);
+  return r;
+}
+
+long ring(bool write, int fd, const iovec* iov, int cnt, int64_t off) {
+  return off < 0 ? ring_at_position(write, fd, iov, cnt) : ring_rw(write, fd, iov, cnt, off);
+}
+
 }  // namespace
 
 long file_rw(bool write, int fd, const iovec* iov, int cnt, int64_t off) {
   fd::Info fi = fd::get(fd);
-  if (fi.no_nowait) return plain(write, fd, iov, cnt, off);
-  if (cnt != 1) {
-    // Vectors: one attempt, then one request (files do not split them).
-    long r = nowait(write, fd, iov, cnt, off);
-    if (r == -EOPNOTSUPP) {
-      fd::set_no_nowait(fd);
-      return plain(write, fd, iov, cnt, off);
-    }
-    return r == -EAGAIN ? ring_rw(write, fd, iov, cnt, off) : r;
+  size_t total = 0;
+  for (int i = 0; i < cnt; ++i) total += iov[i].iov_len;
+  // Nothing to move: the kernel's answer (EBADF for the wrong mode, EISDIR...).
+  if (fi.no_nowait || total == 0) return plain(write, fd, iov, cnt, off);
+  long r = nowait(write, fd, iov, cnt, off);
+  if (r == -EOPNOTSUPP) {
+    fd::set_no_nowait(fd);
+    return plain(write, fd, iov, cnt, off);
   }
-  char* base = static_cast<char*>(iov[0].iov_base);
-  size_t total = iov[0].iov_len, done = 0;
-  bool try_first = true;
+  if (r == -EAGAIN) return ring(write, fd, iov, cnt, off);
+  // Complete, end of file, an error, or a write that stopped short (a file
+  // size limit: the kernel stops there too, and trying again would raise
+  // SIGXFSZ).
+  if (r < 0 || r == 0 || size_t(r) == total || write) return r;
+  // A read that the page cache answered in part: the rest from the device,
+  // as the kernel's own read goes on to it.
+  size_t done = size_t(r);
+  iovec small[8];
+  iovec* rest = cnt <= 8 ? small : static_cast<iovec*>(malloc(sizeof(iovec) * size_t(cnt)));
+  if (!rest) return long(done);
+  int n = 0;
+  size_t skip = done;
+  for (int i = 0; i < cnt; ++i) {
+    if (skip >= iov[i].iov_len) {
+      skip -= iov[i].iov_len;
+      continue;
+    }
+    rest[n++] = iovec{static_cast<char*>(iov[i].iov_base) + skip, iov[i].iov_len - skip};
+    skip = 0;
+  }
   while (done < total) {
-    iovec part{base + done, total - done};
-    int64_t at = off < 0 ? -1 : off + int64_t(done);
-    long r = -EAGAIN;
-    if (try_first) {
-      r = nowait(write, fd, &part, 1, at);
-      if (r == -EOPNOTSUPP && done == 0) {
-        fd::set_no_nowait(fd);
-        return plain(write, fd, &part, 1, at);
-      }
-    }
-    if (r == -EAGAIN || r == -EOPNOTSUPP) {
-      try_first = false;  // the rest goes to the device anyway
-      r = ring_rw(write, fd, &part, 1, at);
-    }
-    if (r < 0) return done ? long(done) : r;
-    if (r == 0) break;  // end of file (or a zero-length device write)
-    done += size_t(r);
+    long k = ring(false, fd, rest, n, off < 0 ? -1 : off + int64_t(done));
+    if (k <= 0) break;  // end of file, or an error after some bytes: what was read
+    done += size_t(k);
+    size_t adv = size_t(k);
+    int first = 0;
+    while (first < n && adv >= rest[first].iov_len) adv -= rest[first++].iov_len;
+    if (first == n) break;
+    rest[first].iov_base = static_cast<char*>(rest[first].iov_base) + adv;
+    rest[first].iov_len -= adv;
+    for (int i = first; i < n; ++i) rest[i - first] = rest[i];
+    n -= first;
   }
+  if (rest != small) free(rest);
   return long(done);
 }
 
@@ -86,6 +123,9 @@ long file_open(int dirfd, const char* path, int flags, unsigned mode) {
   } how{uint64_t(uint32_t(flags)), (flags & (O_CREAT | __O_TMPFILE)) ? uint64_t(mode & 07777) : 0, 0x20};
   long r = raw::sys(SYS_openat2, dirfd, path, &how, sizeof how);
   if (r != -EAGAIN && r != -ENOSYS && r != -EINVAL && r != -E2BIG) return r;
+  // procfs never reads a disk, and its thread-self and the like must be
+  // resolved by the calling thread, not by io_uring's worker.
+  if (path && !strncmp(path, "/proc/", 6)) return raw::sys(SYS_openat, dirfd, path, flags, mode);
   IoOp op;
   io_uring_sqe* s = io_sqe();
   io_uring_prep_openat(s, dirfd, path, flags, mode);

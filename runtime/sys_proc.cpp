@@ -77,11 +77,13 @@ long h_wait4(const Args& a) {
 // waitid(idtype, id, infop, options, rusage)
 long h_waitid(const Args& a) {
   int options = int(a.a[3]);
-  auto* info = reinterpret_cast<siginfo_t*>(a.a[2]);
-  if ((options & WNOHANG) || !info) return pass(SYS_waitid, a);
+  if (options & WNOHANG) return pass(SYS_waitid, a);
+  // The kernel writes si_pid (0: nobody ready) whenever infop is given;
+  // with none (Linux allows it) a local one tells.
+  siginfo_t local;
+  auto* info = a.a[2] ? reinterpret_cast<siginfo_t*>(a.a[2]) : &local;
   int64_t backoff = 1000000;
   for (;;) {
-    info->si_pid = 0;
     long r = raw::sys(SYS_waitid, a.a[0], a.a[1], info, options | WNOHANG, a.a[4]);
     if (r != 0 || info->si_pid != 0) return r;
     long w = wait_for_child(int(a.a[0]), a.a[1], options & ~WNOWAIT, &backoff);

@@ -90,6 +90,32 @@ int main(void) {
   CHECK(pread(shared_fd, all, (size_t)st.st_size, 0) == st.st_size);
   int lines = 0;
   for (off_t i = 0; i < st.st_size; i++) lines += all[i] == '\n';
+  /* Zero-length calls get the kernel's answer; a vector read of a file
+   * only partly in the page cache is complete. */
+  int wo = open(spath, O_WRONLY);
+  char one;
+  errno = 0;
+  int z1 = (int)read(wo, &one, 0) < 0 ? errno : 0;
+  close(wo);
+  char bpath[128];
+  snprintf(bpath, sizeof bpath, "%s/big", dir);
+  int bf = open(bpath, O_RDWR | O_CREAT | O_TRUNC, 0600);
+  CHECK(bf >= 0);
+  static char big[1 << 20];
+  for (size_t i = 0; i < sizeof big; i++) big[i] = (char)(i * 13);
+  for (int k = 0; k < 4; k++) CHECK(write(bf, big, sizeof big) == (ssize_t)sizeof big);
+  CHECK(fsync(bf) == 0);
+  posix_fadvise(bf, 0, 0, POSIX_FADV_DONTNEED); /* out of the page cache... */
+  CHECK(pread(bf, big, 4096, 0) == 4096);        /* ...but its first page */
+  static char r1[3 << 20], r2[1 << 20];
+  struct iovec rv[2] = {{r1, sizeof r1}, {r2, sizeof r2}};
+  CHECK(lseek(bf, 0, SEEK_SET) == 0);
+  ssize_t got = readv(bf, rv, 2);
+  close(bf);
+  unlink(bpath);
+  printf("zero-length read on a write-only fd: %s; readv of a partly cached file: %zd of %d\n", strerror(z1), got,
+         4 << 20);
+
   /* Opening by path: errors as the kernel gives them, openat from a
    * directory descriptor, O_CREAT|O_EXCL on an existing file. */
   int dfd = open(dir, O_RDONLY | O_DIRECTORY);

@@ -68,6 +68,10 @@ int main(void) {
   printf("waitid: pid matches=%d code=%s status=%d\n", si.si_pid == e,
          si.si_code == CLD_KILLED ? "CLD_KILLED" : "other", si.si_status);
 
+  pid_t f = child(50, 8);
+  CHECK(waitid(P_PID, (id_t)f, NULL, WEXITED) == 0); /* Linux allows no infop */
+  printf("waitid without infop: collected %s\n", waitpid(f, &st, WNOHANG) < 0 && errno == ECHILD ? "yes" : "no");
+
   errno = 0;
   int r = waitpid(-1, &st, 0);
   printf("no children left: %d (%s)\n", r, strerror(errno));
