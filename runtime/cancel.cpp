@@ -54,11 +54,15 @@ int set_type(int type, int* old) {
   return 0;
 }
 
+// Only a change of the mark is stored: a wait that is not a point, inside
+// a call that is not one either (the usual case), costs no store at all.
 Point::Point(bool on) : f_(current()) {
   was_ = f_->at_point.load(std::memory_order_relaxed);
-  f_->at_point.store(on, std::memory_order_seq_cst);
+  if (was_ != on) f_->at_point.store(on, std::memory_order_seq_cst);
 }
 
-Point::~Point() { f_->at_point.store(was_, std::memory_order_relaxed); }
+Point::~Point() {
+  if (f_->at_point.load(std::memory_order_relaxed) != was_) f_->at_point.store(was_, std::memory_order_relaxed);
+}
 
 }  // namespace rt::cancel

@@ -22,6 +22,7 @@ enum : uint32_t {
   kExact = 1u << 6,
   kNoNowait = 1u << 7,
   kShared = 1u << 8,  // another fd may share the description (dup)
+  kNoNowaitWrite = 1u << 9,
 };
 
 struct Entry {
@@ -72,6 +73,7 @@ Info decode(const Entry& e) {
   i.nonblock = b & kNonblock;
   i.exact = b & kExact;
   i.no_nowait = b & kNoNowait;
+  i.no_nowait_write = b & kNoNowaitWrite;
   i.rcvtimeo = e.rcvtimeo.load(std::memory_order_relaxed);
   i.sndtimeo = e.sndtimeo.load(std::memory_order_relaxed);
   return i;
@@ -116,6 +118,7 @@ void store(Entry* e, const Info& i, uint32_t desc, bool shared) {
   if (i.nonblock) b |= kNonblock;
   if (i.exact) b |= kExact;
   if (i.no_nowait) b |= kNoNowait;
+  if (i.no_nowait_write) b |= kNoNowaitWrite;
   if (shared) b |= kShared;
   e->bits.store(b, std::memory_order_release);
 }
@@ -209,8 +212,8 @@ void set_timeout(int fd, bool send, int64_t ns) {
   });
 }
 
-void set_no_nowait(int fd) {
-  if (Entry* e = entry(fd, false)) e->bits.fetch_or(kNoNowait, std::memory_order_acq_rel);
+void set_no_nowait(int fd, bool write) {
+  if (Entry* e = entry(fd, false)) e->bits.fetch_or(write ? kNoNowaitWrite : kNoNowait, std::memory_order_acq_rel);
 }
 
 bool nonblock_now(int fd) {

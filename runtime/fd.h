@@ -31,7 +31,8 @@ struct Info {
   Kind kind = kUnknown;
   bool nonblock = false;  // the program's (and kernel's) O_NONBLOCK
   bool exact = false;     // known from the calls that made it, not probed
-  bool no_nowait = false; // RWF_NOWAIT unsupported: skip the non-blocking try
+  bool no_nowait = false; // RWF_NOWAIT refused for reads: skip the non-blocking try
+  bool no_nowait_write = false;  // ... for writes (ext4's buffered writes)
   int64_t rcvtimeo = 0;   // SO_RCVTIMEO in ns, 0 = none
   int64_t sndtimeo = 0;   // SO_SNDTIMEO in ns
   bool socket() const { return kind == kSocketStream || kind == kSocketDgram; }
@@ -55,7 +56,8 @@ void forget(int fd);
 // fcntl(F_SETFL) / ioctl(FIONBIO): for every fd of the same description.
 void set_nonblock(int fd, bool on);
 void set_timeout(int fd, bool send, int64_t ns);
-void set_no_nowait(int fd);
+// RWF_NOWAIT was refused (EOPNOTSUPP) for reads, or for writes, on fd.
+void set_no_nowait(int fd, bool write);
 // Before parking on a probed entry: ask the kernel whether O_NONBLOCK is
 // set now (another process may share the description), at most every
 // kRecheckNs per descriptor so that a stream of waits on an inherited fd

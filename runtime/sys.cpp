@@ -110,8 +110,12 @@ long call(long nr, const Args& a) {
         if (!fiber) return pass(nr, a);
         {
           Guard g(c);
-          cancel::Point at(point);
-          r = e.fn(a);
+          if (point) {
+            cancel::Point at;
+            r = e.fn(a);
+          } else {
+            r = e.fn(a);
+          }
         }
         if (r == cancel::kInterrupted) cancel::act();
         return r;

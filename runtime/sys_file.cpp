@@ -71,10 +71,10 @@ long file_rw(bool write, int fd, const iovec* iov, int cnt, int64_t off) {
   size_t total = 0;
   for (int i = 0; i < cnt; ++i) total += iov[i].iov_len;
   // Nothing to move: the kernel's answer (EBADF for the wrong mode, EISDIR...).
-  if (fi.no_nowait || total == 0) return plain(write, fd, iov, cnt, off);
+  if ((write ? fi.no_nowait_write : fi.no_nowait) || total == 0) return plain(write, fd, iov, cnt, off);
   long r = nowait(write, fd, iov, cnt, off);
   if (r == -EOPNOTSUPP) {
-    fd::set_no_nowait(fd);
+    fd::set_no_nowait(fd, write);
     return plain(write, fd, iov, cnt, off);
   }
   if (r == -EAGAIN) return ring(write, fd, iov, cnt, off);
@@ -117,12 +117,16 @@ long file_rw(bool write, int fd, const iovec* iov, int cnt, int64_t off) {
 
 long file_open(int dirfd, const char* path, int flags, unsigned mode) {
   // Linux's open_how; RESOLVE_CACHED (5.12): -EAGAIN unless the dentry
-  // cache can answer (always with O_CREAT, O_TRUNC or O_TMPFILE).
+  // cache can answer, and always with O_CREAT, O_TRUNC or O_TMPFILE (those
+  // go to io_uring without asking).
   struct {
     uint64_t flags, mode, resolve;
   } how{uint64_t(uint32_t(flags)), (flags & (O_CREAT | __O_TMPFILE)) ? uint64_t(mode & 07777) : 0, 0x20};
-  long r = raw::sys(SYS_openat2, dirfd, path, &how, sizeof how);
-  if (r != -EAGAIN && r != -ENOSYS && r != -EINVAL && r != -E2BIG) return r;
+  long r = -EAGAIN;
+  if (!(flags & (O_CREAT | O_TRUNC | __O_TMPFILE))) {
+    r = raw::sys(SYS_openat2, dirfd, path, &how, sizeof how);
+    if (r != -EAGAIN && r != -ENOSYS && r != -EINVAL && r != -E2BIG) return r;
+  }
   // procfs never reads a disk, and its thread-self and the like must be
   // resolved by the calling thread, not by io_uring's worker.
   if (path && !strncmp(path, "/proc/", 6)) return raw::sys(SYS_openat, dirfd, path, flags, mode);

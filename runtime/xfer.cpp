@@ -155,7 +155,7 @@ long run(const Req& r, const fd::Info& fi) {
   if (int e = c.init(r, loop)) return e;
   size_t total = loop ? c.total() : 0;
   bool waitall = r.sock && (r.flags & MSG_WAITALL);
-  bool try_first = !waitall && !fi.no_nowait &&
+  bool try_first = !waitall && !(r.write ? fi.no_nowait_write : fi.no_nowait) &&
                    (config::cfg.io == config::IoMode::Try || fi.kind == fd::kChar || fi.kind == fd::kOther);
   int64_t timeout = fi.socket() ? (r.write ? fi.sndtimeo : fi.rcvtimeo) : 0;
   int64_t deadline = 0;  // set when the call first has to wait
@@ -165,7 +165,7 @@ long run(const Req& r, const fd::Info& fi) {
     if (try_first) {
       res = attempt(r, c, true);
       if (res == -EOPNOTSUPP && !r.sock) {
-        fd::set_no_nowait(r.fd);  // e.g. /proc files: no RWF_NOWAIT
+        fd::set_no_nowait(r.fd, r.write);  // e.g. /proc files: no RWF_NOWAIT
         try_first = false;
         res = -EAGAIN;
       }
