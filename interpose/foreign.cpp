@@ -50,11 +50,6 @@ void keep_marked(std::atomic<uint32_t>* w, bool robust) {
   else if (v == 1) w->compare_exchange_strong(v, 2, std::memory_order_relaxed);
 }
 
-int64_t within_20ms(int64_t deadline) {
-  int64_t t = rt::add_ns(rt::now_ns(), 20000000);
-  return t < deadline ? t : deadline;
-}
-
 }  // namespace
 
 int mutex_lock(pthread_mutex_t* m, int64_t deadline) {
@@ -89,7 +84,7 @@ int mutex_lock(pthread_mutex_t* m, int64_t deadline) {
     waited = true;
     if (o) {
       // Another fiber of this process: its unlock (below) wakes us.
-      if (uint32_t v = w->load(std::memory_order_relaxed)) rt::futex::wait(w, v, within_20ms(deadline));
+      if (uint32_t v = w->load(std::memory_order_relaxed)) rt::futex::wait(w, v, rt::sync::foreign::within_slice(deadline));
     } else if (poll_only) {
       rt::sync::foreign::backoff(&step, deadline);
     } else if (uint32_t v = mark_waiting(w, robust)) {

@@ -6,9 +6,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include <fcntl.h>
 #include <sys/single_threaded.h>
-#include <cstdlib>
 #include <cstring>
 
 #include "export.h"

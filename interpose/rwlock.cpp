@@ -28,7 +28,14 @@ bool glibc_rwlock(const pthread_rwlock_t* l) { return l->__data.__shared != 0; }
 int kind(const pthread_rwlock_t* l) { return int(l->__data.__flags); }
 bool known_clock(clockid_t c) { return c == CLOCK_REALTIME || c == CLOCK_MONOTONIC; }
 
+// A timed lock by a fiber, or by any thread on one of ringlet's locks
+// (glibc's own locks taken by threads ringlet does not manage go to glibc
+// before this).
 int timed(pthread_rwlock_t* l, bool write, clockid_t clock, const struct timespec* abs) {
+  if (glibc_rwlock(l)) {
+    if (!valid_abstime(abs)) return EINVAL;
+    return ringlet::foreign::rwlock_lock(l, write, deadline_from(clock, abs));
+  }
   int r = write ? rt::sync::rw_trywrlock(L(l)) : rt::sync::rw_tryrdlock(L(l), kind(l));
   if (r != EBUSY) return r;
   if (!valid_abstime(abs)) return EINVAL;
@@ -62,20 +69,13 @@ RINGLET_EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t* l) noexcept {
 }
 
 RINGLET_EXPORT int pthread_rwlock_timedrdlock(pthread_rwlock_t* l, const struct timespec* abs) noexcept {
-  if (glibc_rwlock(l)) {
-    if (!ringlet::fiber_path()) return REAL(pthread_rwlock_timedrdlock)(l, abs);
-    return ringlet::valid_abstime(abs) ? ringlet::foreign::rwlock_lock(l, false, ringlet::deadline_from(CLOCK_REALTIME, abs)) : EINVAL;
-  }
+  if (glibc_rwlock(l) && !ringlet::fiber_path()) return REAL(pthread_rwlock_timedrdlock)(l, abs);
   return timed(l, false, CLOCK_REALTIME, abs);
 }
 
 RINGLET_EXPORT int pthread_rwlock_clockrdlock(pthread_rwlock_t* l, clockid_t clock,
                                               const struct timespec* abs) noexcept {
-  if (glibc_rwlock(l)) {
-    if (!ringlet::fiber_path()) return REAL(pthread_rwlock_clockrdlock)(l, clock, abs);
-    if (!known_clock(clock) || !ringlet::valid_abstime(abs)) return EINVAL;
-    return ringlet::foreign::rwlock_lock(l, false, ringlet::deadline_from(clock, abs));
-  }
+  if (glibc_rwlock(l) && !ringlet::fiber_path()) return REAL(pthread_rwlock_clockrdlock)(l, clock, abs);
   if (!known_clock(clock)) return EINVAL;
   return timed(l, false, clock, abs);
 }
@@ -92,20 +92,13 @@ RINGLET_EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t* l) noexcept {
 }
 
 RINGLET_EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t* l, const struct timespec* abs) noexcept {
-  if (glibc_rwlock(l)) {
-    if (!ringlet::fiber_path()) return REAL(pthread_rwlock_timedwrlock)(l, abs);
-    return ringlet::valid_abstime(abs) ? ringlet::foreign::rwlock_lock(l, true, ringlet::deadline_from(CLOCK_REALTIME, abs)) : EINVAL;
-  }
+  if (glibc_rwlock(l) && !ringlet::fiber_path()) return REAL(pthread_rwlock_timedwrlock)(l, abs);
   return timed(l, true, CLOCK_REALTIME, abs);
 }
 
 RINGLET_EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t* l, clockid_t clock,
                                               const struct timespec* abs) noexcept {
-  if (glibc_rwlock(l)) {
-    if (!ringlet::fiber_path()) return REAL(pthread_rwlock_clockwrlock)(l, clock, abs);
-    if (!known_clock(clock) || !ringlet::valid_abstime(abs)) return EINVAL;
-    return ringlet::foreign::rwlock_lock(l, true, ringlet::deadline_from(clock, abs));
-  }
+  if (glibc_rwlock(l) && !ringlet::fiber_path()) return REAL(pthread_rwlock_clockwrlock)(l, clock, abs);
   if (!known_clock(clock)) return EINVAL;
   return timed(l, true, clock, abs);
 }

@@ -487,6 +487,12 @@ void park() {
   schedule(c, self);
 }
 
+void park_backoff(int64_t* step, int64_t cap, int64_t deadline) {
+  int64_t until = add_ns(now_ns(), *step);
+  park_until(until < deadline ? until : deadline);
+  *step = *step * 2 > cap ? cap : *step * 2;
+}
+
 bool park_until(int64_t deadline) {
   Carrier* c = tl_carrier;
   Fiber* self = c->current;

@@ -114,6 +114,9 @@ void park();
 // As park, with a deadline (CLOCK_MONOTONIC ns). Returns false if the
 // deadline passed (the fiber's timer fired), true otherwise. C.
 bool park_until(int64_t deadline);
+// Parks for *step ns (or until the deadline, if sooner), then doubles
+// *step up to cap: for waits nobody can wake, polled. C.
+void park_backoff(int64_t* step, int64_t cap, int64_t deadline);
 // Makes a parked fiber runnable, or makes its next park return at once.
 // T (any thread, managed or not), not S.
 void unpark(Fiber* f);

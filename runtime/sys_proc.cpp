@@ -32,9 +32,7 @@ bool ring_waitid() { return carrier()->ring.supports(kOpWaitid); }
 // cancel::kInterrupted.
 long wait_for_child(int idtype, long id, int options, int64_t* backoff) {
   if (!ring_waitid()) {
-    int64_t until = add_ns(now_ns(), *backoff);
-    park_until(until);
-    *backoff = *backoff * 2 > 20000000 ? 20000000 : *backoff * 2;
+    park_backoff(backoff, 20000000, kNoDeadline);
     return cancel::interrupted() ? cancel::kInterrupted : 0;
   }
   siginfo_t info;

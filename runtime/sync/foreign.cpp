@@ -118,11 +118,13 @@ void fiber_exiting(Fiber* f) {
   for (unsigned i = 0; i < n; ++i) mark_owner_died(held[i]);
 }
 
+int64_t within_slice(int64_t deadline) {
+  int64_t t = add_ns(now_ns(), kSliceNs);
+  return t < deadline ? t : deadline;
+}
+
 void wait_word(std::atomic<uint32_t>* word, uint32_t val, bool shared, int64_t deadline) {
-  // At most 20 ms at a time: a wake can be missed by design where glibc
-  // takes such a lock without marking it contended after we marked it.
-  int64_t cap = add_ns(now_ns(), 20 * 1000000LL);
-  if (deadline > cap) deadline = cap;
+  deadline = within_slice(deadline);
   timespec ts{time_t(deadline / 1000000000), long(deadline % 1000000000)};
   // Through the router: a fiber's FUTEX_WAIT parks it (io_uring FUTEX_WAIT
   // on 6.7+, else the parking lot until the deadline).
@@ -131,11 +133,8 @@ void wait_word(std::atomic<uint32_t>* word, uint32_t val, bool shared, int64_t d
 }
 
 void backoff(int64_t* step, int64_t deadline) {
-  int64_t until = add_ns(now_ns(), *step);
-  if (until > deadline) until = deadline;
   Guard g(carrier());
-  park_until(until);
-  *step = *step * 2 > 2000000 ? 2000000 : *step * 2;
+  park_backoff(step, 2000000, deadline);
 }
 
 }  // namespace rt::sync::foreign

@@ -28,6 +28,13 @@ void clear_owner(const void* obj);
 // held. C.
 void fiber_exiting(Fiber* f);
 
+// Waits beside glibc's objects last at most this long at a time: a wake can
+// be missed by design where glibc takes such a lock without marking it
+// contended after a fiber marked it, and the waiter then looks again.
+constexpr int64_t kSliceNs = 20 * 1000000LL;
+// The deadline, or one slice from now if that is sooner.
+int64_t within_slice(int64_t deadline);
+
 // Parks until *word != val, a wake, or the deadline, without blocking the
 // carrier: in the kernel's futex queue through io_uring (shared or private,
 // as the object's wakers wake it) where the kernel has it, else by a short
