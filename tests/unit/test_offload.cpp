@@ -3,7 +3,10 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <csignal>
 #include <ctime>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "carrier.h"
 #include "runtime/offload.h"
@@ -52,6 +55,28 @@ TEST_CASE("offloaded calls block helpers, not the carrier", "[offload]") {
   CHECK(g_ran.load() == 4);
   CHECK(rt::offload::helpers() >= 1);
   CHECK(rt::offload::helpers() <= 4);
+}
+
+namespace {
+uint64_t g_helper_mask;
+void read_mask(void*) {
+  g_helper_mask = 0;
+  syscall(SYS_rt_sigprocmask, SIG_BLOCK, nullptr, &g_helper_mask, 8);
+}
+void* mask_reader(void*) {
+  REQUIRE(rt::offload::run(read_mask, nullptr) == 0);
+  return nullptr;
+}
+}  // namespace
+
+TEST_CASE("helpers block the program's signals (not glibc's own two)", "[offload]") {
+  rt::offload::set_thread_creator(pthread_create);
+  CarrierScope cs;
+  join(spawn(mask_reader));
+  CHECK((g_helper_mask & (uint64_t(1) << (SIGUSR1 - 1))) != 0);
+  CHECK((g_helper_mask & (uint64_t(1) << (SIGTERM - 1))) != 0);
+  CHECK((g_helper_mask & (uint64_t(1) << 31)) == 0);  // SIGCANCEL (32)
+  CHECK((g_helper_mask & (uint64_t(1) << 32)) == 0);  // SIGSETXID (33)
 }
 
 TEST_CASE("helpers stay for the next calls", "[offload]") {
