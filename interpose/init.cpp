@@ -160,6 +160,7 @@ __attribute__((constructor(101))) void ringlet_start() {
   ringlet::set_root_handle(REAL(pthread_self)());
   rt::exit_process_with_last_fiber(true);
   pthread_atfork(nullptr, nullptr, after_fork_child);
+  ringlet::start_signal_routing();
   install_overflow_report();
   RINGLET_DEBUG_LOG("started: pid %d, stack %zu KiB, io %s", int(getpid()),
                     (rt::config::cfg.stack_size ?: 0) >> 10,

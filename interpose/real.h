@@ -94,6 +94,11 @@
   X(pthread_sigmask, int, (int, const sigset_t*, sigset_t*), 1)                                  \
   X(sigprocmask, int, (int, const sigset_t*, sigset_t*), 1)                                      \
   X(sigpending, int, (sigset_t*), 1)                                                             \
+  X(sigaction, int, (int, const struct sigaction*, struct sigaction*), 1)                        \
+  X(sigtimedwait, int, (const sigset_t*, siginfo_t*, const struct timespec*), 1)                 \
+  X(sigwait, int, (const sigset_t*, int*), 1)                                                    \
+  X(sigsuspend, int, (const sigset_t*), 1)                                                       \
+  X(pause, int, (void), 1)                                                                       \
   X(pthread_cancel, int, (pthread_t), 1)                                                         \
   X(pthread_testcancel, void, (void), 1)                                                         \
   X(pthread_setcancelstate, int, (int, int*), 1)                                                 \

@@ -22,4 +22,8 @@ pthread_t root_handle();
 int64_t deadline_from(clockid_t clock, const timespec* abs);
 bool valid_abstime(const timespec* abs);
 
+// Routes the program's signal handlers through ringlet (signal.cpp). Once,
+// after the carrier started.
+void start_signal_routing();
+
 }  // namespace ringlet

@@ -27,9 +27,10 @@ RINGLET_EXPORT int clock_nanosleep(clockid_t clk, int flags, const struct timesp
 
 RINGLET_EXPORT unsigned sleep(unsigned seconds) {
   if (!fiber_path()) return REAL(sleep)(seconds);
-  struct timespec ts = {time_t(seconds), 0};
-  call(SYS_nanosleep, &ts, nullptr);
-  return 0;  // no signal cut it short
+  struct timespec ts = {time_t(seconds), 0}, rem = {0, 0};
+  // Cut short by a handler: the whole seconds left, as glibc's sleep.
+  if (call(SYS_nanosleep, &ts, &rem) == -EINTR) return unsigned(rem.tv_sec);
+  return 0;
 }
 
 RINGLET_EXPORT int usleep(useconds_t us) {

@@ -5,14 +5,19 @@
 #include <cerrno>
 
 #include "abi/unwind.h"
+#include "fsig.h"
 #include "sched.h"
 
 namespace rt::cancel {
 
 bool interrupted() {
   Fiber* f = current();
-  return f && f->at_point.load(std::memory_order_relaxed) &&
-         f->cancel_pending.load(std::memory_order_acquire) && !f->cancel_off && !f->cancelling;
+  if (!f) return false;
+  if (f->at_point.load(std::memory_order_relaxed) && f->cancel_pending.load(std::memory_order_acquire) &&
+      !f->cancel_off && !f->cancelling)
+    return true;
+  // A signal handler to run ends a blocking call too (runtime/fsig.h).
+  return f->sig_point.load(std::memory_order_relaxed) && fsig::deliverable(f);
 }
 
 void request(Fiber* f) {
@@ -52,17 +57,6 @@ int set_type(int type, int* old) {
   f->cancel_async = type == PTHREAD_CANCEL_ASYNCHRONOUS;
   if (f->cancel_async && due()) act();
   return 0;
-}
-
-// Only a change of the mark is stored: a wait that is not a point, inside
-// a call that is not one either (the usual case), costs no store at all.
-Point::Point(bool on) : f_(current()) {
-  was_ = f_->at_point.load(std::memory_order_relaxed);
-  if (was_ != on) f_->at_point.store(on, std::memory_order_seq_cst);
-}
-
-Point::~Point() {
-  if (f_->at_point.load(std::memory_order_relaxed) != was_) f_->at_point.store(was_, std::memory_order_relaxed);
 }
 
 }  // namespace rt::cancel

@@ -16,7 +16,7 @@
 // cancels itself, and otherwise at the next cancellation point or wait.
 #pragma once
 
-#include "fiber.h"
+#include "sched.h"
 
 namespace rt::cancel {
 
@@ -47,16 +47,6 @@ int set_type(int type, int* old);
 // Marks the calling fiber as at a cancellation point (or, with false, as
 // not at one) for the scope of a wait. A wait at a point checks
 // interrupted() before it parks and after every return from park. C.
-class Point {
- public:
-  explicit Point(bool on = true);
-  ~Point();
-  Point(const Point&) = delete;
-  Point& operator=(const Point&) = delete;
-
- private:
-  Fiber* f_;
-  uint8_t was_;
-};
+using Point = MarkScope<&Fiber::at_point>;
 
 }  // namespace rt::cancel

@@ -111,7 +111,8 @@ bool p_tls(const char* v, Config& c, char* err, size_t n) {
 
 struct FamilyName { const char* name; uint32_t bit; };
 constexpr FamilyName kFamilies[] = {
-    {"io", kIo}, {"net", kNet}, {"poll", kPoll}, {"time", kTime}, {"proc", kProc}, {"all", kAllFamilies}};
+    {"io", kIo}, {"net", kNet}, {"poll", kPoll}, {"time", kTime}, {"proc", kProc}, {"signal", kSignal},
+    {"all", kAllFamilies}};
 
 // "all", "none", "io,net", "all,-poll"
 bool p_patch(const char* v, Config& c, char* err, size_t n) {
@@ -172,7 +173,7 @@ const Option kOptions[] = {
      "ring: submit blocking I/O to io_uring at once; try: a non-blocking attempt first (default ring)",
      p_io},
     {"RINGLET_PATCH", "--patch", "LIST",
-     "families rerouted: all, none, or a list of io,net,poll,time,proc; -name removes one (default all)",
+     "families rerouted: all, none, or a list of io,net,poll,time,proc,signal; -name removes one (default all)",
      p_patch},
     {"RINGLET_RING_ENTRIES", nullptr, "N", "io_uring submission queue size (default 1024)", p_entries},
     {"RINGLET_TLS", nullptr, "MODE",

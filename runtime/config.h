@@ -25,7 +25,8 @@ enum Family : uint32_t {
   kPoll = 1u << 2,  // poll, ppoll, select, pselect, epoll_wait, epoll_pwait
   kTime = 1u << 3,  // sleep, usleep, nanosleep, clock_nanosleep, sched_yield
   kProc = 1u << 4,  // wait, waitpid, wait3, wait4, waitid
-  kAllFamilies = kIo | kNet | kPoll | kTime | kProc,
+  kSignal = 1u << 5,  // sigwait, sigwaitinfo, sigtimedwait, sigsuspend, pause
+  kAllFamilies = kIo | kNet | kPoll | kTime | kProc | kSignal,
 };
 
 struct Config {

@@ -71,6 +71,15 @@ struct Fiber {
   // it that it has not run yet (set by any thread).
   uint64_t sig_mask;
   std::atomic<uint64_t> sig_pending;
+  // In a wait that a signal handler ends (EINTR or a restart, decided by
+  // the router after the handler ran): pending signals are not run at the
+  // switch back but where the wait returns, outside the runtime.
+  std::atomic<uint8_t> sig_point;
+  bool sig_suspended;      // in sigsuspend: sig_saved is the mask to restore
+  uint64_t sig_saved;
+  uint64_t sig_waiting;    // the set it waits for in sigtimedwait
+  Fiber* sig_prev;  // the carrier's list of its fibers, for routing
+  Fiber* sig_next;  // process-directed signals (fsig)
 
   int64_t cpu_ns;  // CPU time charged to it (runtime/cpuclock.h)
   bool has_clock;  // its clock id was handed out

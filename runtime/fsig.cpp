@@ -1,6 +1,6 @@
 #include "fsig.h"
 
-#include <csignal>
+#include <cerrno>
 #include <cstring>
 #include <ucontext.h>
 #include <unistd.h>
@@ -13,46 +13,178 @@ namespace rt::fsig {
 namespace {
 
 constexpr int kSigCancel = 32, kSigSetxid = 33;  // glibc's own: never blocked
-constexpr uint64_t bit(int sig) { return uint64_t(1) << (sig - 1); }
 constexpr uint64_t kUnblockable = bit(SIGKILL) | bit(SIGSTOP) | bit(kSigCancel) | bit(kSigSetxid);
+
+// The program's dispositions. Written by sigaction (any thread), read in
+// signal context: each field is a relaxed atomic, the handler last.
+struct Slot {
+  std::atomic<void*> handler{nullptr};
+  std::atomic<uint64_t> mask{0};
+  std::atomic<int> flags{0};
+};
+Slot g_act[65];
+
+// The siginfo of a signal routed to a fiber that runs it later, and the
+// disposition it was delivered under (SA_RESETHAND has reset the table by
+// then). `routed` is per signal number: set by on_signal, cleared when run.
+struct Routed {
+  siginfo_t info;
+  Action act;
+};
+Routed g_routed[65];
+std::atomic<uint64_t> g_routed_bits{0};
+
+Fiber* g_main = nullptr;
 
 bool ignored_by_default(int sig) {
   return sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH || sig == SIGCONT;
 }
 
-void run_one(Fiber* self, int sig) {
-  raw::KSigaction sa = raw::sigaction_of(sig);
-  if (sa.handler == SIG_IGN) return;
-  if (sa.handler == SIG_DFL) {
-    if (ignored_by_default(sig)) return;
-    // Terminate, dump core or stop: the process's fate, as natively.
-    raw::sys(SYS_tgkill, getpid(), raw::gettid(), sig);
-    return;
-  }
-  uint64_t saved = self->sig_mask;
-  self->sig_mask |= sa.mask | ((sa.flags & SA_NODEFER) ? 0 : bit(sig));
-  self->sig_mask &= ~kUnblockable;
-  if (sa.flags & SA_RESETHAND) {
-    raw::KSigaction dfl{};
-    raw::sys(SYS_rt_sigaction, sig, &dfl, nullptr, 8);
-  }
-  if (sa.flags & SA_SIGINFO) {
-    siginfo_t info;
+bool synchronous(int sig, const siginfo_t* info) {
+  if (info->si_code <= 0) return false;  // sent by a process (kill, tgkill, sigqueue...)
+  return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP || sig == SIGSYS;
+}
+
+void call(const Action& a, int sig, siginfo_t* info, void* uc) {
+  if (a.flags & SA_SIGINFO)
+    reinterpret_cast<void (*)(int, siginfo_t*, void*)>(a.handler)(sig, info, uc);
+  else
+    reinterpret_cast<void (*)(int)>(a.handler)(sig);
+}
+
+// The kernel's fate for a signal with no handler: terminate, dump core or
+// stop act on the process through the carrier, as they would.
+void default_action(int sig) {
+  if (ignored_by_default(sig)) return;
+  raw::sys(SYS_tgkill, getpid(), raw::gettid(), sig);
+}
+
+// The blocking counts behind sleep_mask.
+void count(Carrier* c, uint64_t mask, int delta) {
+  c->fibers += uint32_t(delta);
+  for (; mask; mask &= mask - 1) c->blocking[__builtin_ctzll(mask)] += uint32_t(delta);
+}
+
+void set_fiber_mask(Carrier* c, Fiber* f, uint64_t m) {
+  count(c, f->sig_mask, -1);
+  f->sig_mask = m & ~kUnblockable;
+  count(c, f->sig_mask, +1);
+}
+
+bool accepts(const Fiber* f, uint64_t b) {
+  return f && f->state.load(std::memory_order_relaxed) != kDead && (!(f->sig_mask & b) || (f->sig_waiting & b));
+}
+
+Fiber* choose(Carrier* c, int sig, const siginfo_t* info) {
+  uint64_t b = bit(sig);
+  Fiber* cur = c->current;
+  // raise(), or a raw tgkill to its own thread: the sender.
+  if (info->si_code == SI_TKILL && info->si_pid == getpid() && accepts(cur, b)) return cur;
+  if (accepts(g_main, b)) return g_main;
+  if (accepts(cur, b)) return cur;
+  if (c->all_busy.load(std::memory_order_relaxed)) return nullptr;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  for (Fiber* f = c->all; f; f = f->sig_next)
+    if (accepts(f, b)) return f;
+  return nullptr;
+}
+
+// Runs one signal in fiber `self`, with the mask a kernel would give the
+// handler. Returns the kRan* bit of what ran.
+int run_one(Fiber* self, int sig) {
+  Action a;
+  siginfo_t info;
+  uint64_t rb = bit(sig);
+  if (g_routed_bits.load(std::memory_order_acquire) & rb) {
+    a = g_routed[sig].act;
+    info = g_routed[sig].info;
+    g_routed_bits.fetch_and(~rb, std::memory_order_acq_rel);
+  } else {
+    a = action(sig);
     memset(&info, 0, sizeof info);
     info.si_signo = sig;
     info.si_code = SI_TKILL;
     info.si_pid = getpid();
     info.si_uid = getuid();
-    ucontext_t uc;
-    getcontext(&uc);
-    reinterpret_cast<void (*)(int, siginfo_t*, void*)>(sa.handler)(sig, &info, &uc);
-  } else {
-    reinterpret_cast<void (*)(int)>(sa.handler)(sig);
+    if (a.handler != SIG_DFL && a.handler != SIG_IGN && (a.flags & SA_RESETHAND)) {
+      set_action(sig, Action{});
+      raw::KSigaction dfl{};
+      raw::sys(SYS_rt_sigaction, sig, &dfl, nullptr, 8);
+    }
   }
-  self->sig_mask = saved;
+  if (a.handler == SIG_IGN) return 0;
+  if (a.handler == SIG_DFL) {
+    default_action(sig);
+    return 0;
+  }
+  Carrier* c = carrier();
+  uint64_t saved = self->sig_mask;
+  set_fiber_mask(c, self, saved | a.mask | ((a.flags & SA_NODEFER) ? 0 : bit(sig)));
+  switch_mask(&c->sig_mask, self);
+  ucontext_t uc;
+  getcontext(&uc);
+  memcpy(&uc.uc_sigmask, &saved, sizeof saved);
+  call(a, sig, &info, &uc);
+  set_fiber_mask(c, self, saved);
+  switch_mask(&c->sig_mask, self);
+  return (a.flags & SA_RESTART) ? kRanRestart : kRanInterrupt;
 }
 
 }  // namespace
+
+bool routable(int sig) {
+  return sig >= 1 && sig <= 64 && sig != SIGKILL && sig != SIGSTOP && sig != kSigCancel && sig != kSigSetxid;
+}
+
+Action action(int sig) {
+  Action a;
+  a.handler = g_act[sig].handler.load(std::memory_order_acquire);
+  a.mask = g_act[sig].mask.load(std::memory_order_relaxed);
+  a.flags = g_act[sig].flags.load(std::memory_order_relaxed);
+  return a;
+}
+
+void set_action(int sig, const Action& a) {
+  g_act[sig].mask.store(a.mask, std::memory_order_relaxed);
+  g_act[sig].flags.store(a.flags, std::memory_order_relaxed);
+  g_act[sig].handler.store(a.handler, std::memory_order_release);
+}
+
+void on_signal(int sig, siginfo_t* info, void* uc) {
+  int saved_errno = errno;
+  Action a = action(sig);
+  if (a.flags & SA_RESETHAND) set_action(sig, Action{});  // the kernel has reset its side
+  Carrier* c = carrier();
+  Fiber* t = (!c || !c->current || synchronous(sig, info)) ? nullptr : choose(c, sig, info);
+  if (!t || (t == c->current && c->guard == 0)) {
+    if (a.handler == SIG_DFL || a.handler == SIG_IGN) {
+      // Changed between the kernel's delivery and now.
+      if (a.handler == SIG_DFL) default_action(sig);
+    } else if (!t) {
+      errno = saved_errno;
+      call(a, sig, info, uc);
+    } else {
+      // The running fiber, as natively; its mask is the kernel's for the
+      // handler until the handler returns (sigreturn restores the rest).
+      uint64_t saved = t->sig_mask;
+      set_fiber_mask(c, t, saved | a.mask | ((a.flags & SA_NODEFER) ? 0 : bit(sig)));
+      c->sig_mask = t->sig_mask;
+      errno = saved_errno;
+      call(a, sig, info, uc);
+      saved_errno = errno;
+      set_fiber_mask(c, t, saved);
+      c->sig_mask = saved;
+    }
+    errno = saved_errno;
+    return;
+  }
+  g_routed[sig].info = *info;
+  g_routed[sig].act = a;
+  g_routed_bits.fetch_or(bit(sig), std::memory_order_acq_rel);
+  t->sig_pending.fetch_or(bit(sig), std::memory_order_acq_rel);
+  unpark_async(t);
+  errno = saved_errno;
+}
 
 uint64_t thread_mask() {
   uint64_t m = 0;
@@ -68,8 +200,8 @@ int kill(Fiber* f, int sig) {
   f->sig_pending.fetch_or(bit(sig), std::memory_order_acq_rel);
   if (f == current()) {
     if (fiber_context()) deliver_if_pending(f);
-  } else if (!(f->sig_mask & bit(sig))) {
-    unpark(f);  // a parked fiber runs the handler, then waits again
+  } else if (accepts(f, bit(sig))) {
+    unpark(f);  // a parked fiber runs the handler (and its call ends or restarts)
   }
   return 0;
 }
@@ -86,9 +218,7 @@ int set_mask(int how, const uint64_t* set, uint64_t* old) {
     default: return EINVAL;
   }
   Carrier* c = carrier();
-  count(c, self->sig_mask, -1);
-  self->sig_mask = m & ~kUnblockable;
-  count(c, self->sig_mask, +1);
+  set_fiber_mask(c, self, m);
   switch_mask(&c->sig_mask, self);
   // Pending signals it now lets through run before the call returns, as
   // the kernel delivers them.
@@ -98,20 +228,86 @@ int set_mask(int how, const uint64_t* set, uint64_t* old) {
 
 uint64_t pending() { return current()->sig_pending.load(std::memory_order_relaxed); }
 
-void deliver(Fiber* self) {
+int deliver(Fiber* self) {
+  int ran = 0;
   for (;;) {
     uint64_t ready = self->sig_pending.load(std::memory_order_acquire) & ~self->sig_mask;
-    if (!ready) return;
+    if (!ready) return ran;
     int sig = __builtin_ctzll(ready) + 1;
     self->sig_pending.fetch_and(~bit(sig), std::memory_order_acq_rel);
-    run_one(self, sig);
+    ran |= run_one(self, sig);
   }
 }
 
-void count(Carrier* c, uint64_t mask, int delta) {
-  c->fibers += uint32_t(delta);
-  for (; mask; mask &= mask - 1) c->blocking[__builtin_ctzll(mask)] += uint32_t(delta);
+void begin_suspend(const uint64_t* mask) {
+  Fiber* self = current();
+  Carrier* c = carrier();
+  if (!self->sig_suspended) {
+    self->sig_saved = self->sig_mask;
+    self->sig_suspended = true;
+  }
+  set_fiber_mask(c, self, *mask);
+  switch_mask(&c->sig_mask, self);
 }
+
+void end_suspend() {
+  Fiber* self = current();
+  if (!self->sig_suspended) return;
+  self->sig_suspended = false;
+  Carrier* c = carrier();
+  set_fiber_mask(c, self, self->sig_saved);
+  switch_mask(&c->sig_mask, self);
+}
+
+int take(uint64_t set, siginfo_t* info) {
+  Fiber* self = current();
+  uint64_t got = self->sig_pending.load(std::memory_order_acquire) & set;
+  if (!got) return 0;
+  int sig = __builtin_ctzll(got) + 1;
+  self->sig_pending.fetch_and(~bit(sig), std::memory_order_acq_rel);
+  uint64_t rb = bit(sig);
+  if (g_routed_bits.load(std::memory_order_acquire) & rb) {
+    if (info) *info = g_routed[sig].info;
+    g_routed_bits.fetch_and(~rb, std::memory_order_acq_rel);
+  } else if (info) {
+    memset(info, 0, sizeof *info);
+    info->si_signo = sig;
+    info->si_code = SI_TKILL;
+    info->si_pid = getpid();
+    info->si_uid = getuid();
+  }
+  return sig;
+}
+
+void set_waiting(uint64_t set) { current()->sig_waiting = set; }
+
+void join(Carrier* c, Fiber* f) {
+  count(c, f->sig_mask, +1);
+  c->all_busy.store(true, std::memory_order_relaxed);
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  f->sig_prev = nullptr;
+  f->sig_next = c->all;
+  if (c->all) c->all->sig_prev = f;
+  c->all = f;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  c->all_busy.store(false, std::memory_order_relaxed);
+}
+
+void leave(Carrier* c, Fiber* f) {
+  if (!f->sig_prev && c->all != f) return;  // not on the list (left already)
+  count(c, f->sig_mask, -1);
+  if (f == g_main) g_main = nullptr;
+  c->all_busy.store(true, std::memory_order_relaxed);
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  if (f->sig_prev) f->sig_prev->sig_next = f->sig_next;
+  else c->all = f->sig_next;
+  if (f->sig_next) f->sig_next->sig_prev = f->sig_prev;
+  f->sig_prev = f->sig_next = nullptr;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  c->all_busy.store(false, std::memory_order_relaxed);
+}
+
+void set_main(Fiber* f) { g_main = f; }
 
 uint64_t sleep_mask(const Carrier* c) {
   uint64_t m = 0;

@@ -1,26 +1,60 @@
-// Signals addressed to one fiber: pthread_kill to a fiber and the fiber's
-// own signal mask (pthread_sigmask).
+// Signals and fibers: per-fiber masks, signals sent to one fiber
+// (pthread_kill), and process-directed signals routed to the fiber the
+// kernel would have chosen.
 //
-// A fiber's mask is its own; the carrier's real mask follows the running
-// fiber (one rt_sigprocmask at a switch between fibers whose masks differ,
-// none when they agree, as they do unless the program makes them differ),
-// so a process-directed signal is taken by the running fiber only if that
-// fiber does not block it. A signal sent to a fiber with pthread_kill is
-// pending on that fiber until it does not block it, and its handler then
-// runs in that fiber: at once if it is the sender, else when the fiber next
-// runs (a parked fiber is woken for it, runs the handler, and goes back to
-// its wait, as with SA_RESTART; EINTR is later work). Handlers see the mask
-// a kernel would give them (sa_mask, the signal itself unless SA_NODEFER)
-// and a siginfo_t with SI_TKILL. Default actions: ignored ones are
-// discarded, the others (terminate, core, stop) act on the process through
-// the carrier, as they would.
+// Masks. A fiber's mask is its own; the carrier's real mask follows the
+// running fiber (one rt_sigprocmask at a switch between fibers whose masks
+// differ, none when they agree). While the carrier sleeps in io_uring_enter
+// it blocks only the signals every one of its fibers blocks.
+//
+// Routing. ringlet installs one handler of its own (on_signal) in the
+// kernel for every signal the program handles, and keeps the program's
+// disposition in a table (sigaction reads and writes the table). When the
+// kernel hands a signal to the carrier, on_signal picks the fiber a kernel
+// would have picked among threads: the sender itself for a signal a fiber
+// sent to its own thread (raise), else the main thread unless it blocks the
+// signal, else the running fiber, else any fiber that does not block it. If
+// that is the running fiber outside the runtime, the program's handler runs
+// at once, as natively (same siginfo and ucontext). Otherwise the signal is
+// left pending on that fiber, which is woken: a fiber parked in a blocking
+// call (Fiber::sig_point) ends its wait, runs the handler outside the
+// runtime, and the router then restarts the call (SA_RESTART, for the calls
+// the kernel restarts) or returns EINTR, as signal(7) says. Waits that
+// never return EINTR (mutexes, condition variables, join) run the handler
+// when the fiber is switched back in and wait again.
+//
+// Synchronous faults (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS from
+// the kernel) always run at once where they happened.
+//
+// Kept simple on purpose: one siginfo per signal number is remembered for a
+// routed signal, so real-time signals routed to a parked fiber are merged
+// as standard signals are (the kernel would queue them).
 #pragma once
 
+#include <csignal>
 #include <cstdint>
 
-#include "fiber.h"
+#include "sched.h"
 
 namespace rt::fsig {
+
+constexpr uint64_t bit(int sig) { return uint64_t(1) << (sig - 1); }
+
+// The program's disposition of a signal, as it gave it to sigaction.
+struct Action {
+  void* handler = nullptr;  // SIG_DFL (null), SIG_IGN, or a function
+  uint64_t mask = 0;
+  int flags = 0;
+};
+
+// Whether ringlet routes sig (1..64 except SIGKILL, SIGSTOP and glibc's
+// own two). T.
+bool routable(int sig);
+// The table. T, S.
+Action action(int sig);
+void set_action(int sig, const Action& a);
+// The handler ringlet installs in the kernel for a routed signal. S.
+void on_signal(int sig, siginfo_t* info, void* uc);
 
 // The mask the calling thread has now (kernel layout, 64 bits). T.
 uint64_t thread_mask();
@@ -33,21 +67,47 @@ int set_mask(int how, const uint64_t* set, uint64_t* old);
 // The calling fiber's pending signals (sigpending adds them). F.
 uint64_t pending();
 
+// Signals pending on f that would end its current wait: those it does not
+// block, and those it waits for in sigtimedwait. T.
+inline bool deliverable(const Fiber* f) {
+  return f->sig_pending.load(std::memory_order_acquire) & (~f->sig_mask | f->sig_waiting);
+}
+
+// What deliver() ran: a handler with SA_RESTART, one without.
+constexpr int kRanRestart = 1, kRanInterrupt = 2;
 // Runs the handlers of the fiber's pending signals that it does not block.
-// Called by the scheduler when `self` runs again. C (in fiber `self`).
-void deliver(Fiber* self);
+// F (also C, from the scheduler, for waits that are not sig_point).
+int deliver(Fiber* self);
 inline void deliver_if_pending(Fiber* self) {
   if (self->sig_pending.load(std::memory_order_relaxed) & ~self->sig_mask) deliver(self);
 }
 
+// Marks a blocking call that a signal handler interrupts (see above), or,
+// with false, one it must not (regular-file I/O). C.
+using Point = MarkScope<&Fiber::sig_point>;
+
+// rt_sigsuspend's temporary mask: begin sets it (the old one is kept on
+// the fiber), end restores it after the handlers ran. C / F.
+void begin_suspend(const uint64_t* mask);
+void end_suspend();
+
+// sigtimedwait's side: takes a signal in `set` pending on the calling fiber
+// (pthread_kill, or routed here), filling info. The signal or 0. F.
+int take(uint64_t set, siginfo_t* info);
+// While the calling fiber waits for `set` (0: no longer). F.
+void set_waiting(uint64_t set);
+
 // Makes the carrier's real mask the one of the fiber about to run. C.
 void switch_mask(uint64_t* carrier_mask, const Fiber* next);
 
-// A fiber with `mask` joins (+1) or leaves (-1) carrier c. C.
-void count(Carrier* c, uint64_t mask, int delta);
+// Fiber f joins carrier c (created, adopted) or leaves it (exits). C.
+void join(Carrier* c, Fiber* f);
+void leave(Carrier* c, Fiber* f);
+// The fiber that is the process's main thread (null once it has exited).
+void set_main(Fiber* f);
 // The mask while c sleeps in the kernel: only the signals all its fibers
 // block, so that a process-directed signal some fiber accepts is taken at
-// once (it runs on the fiber that went to sleep). C.
+// once. C.
 uint64_t sleep_mask(const Carrier* c);
 
 }  // namespace rt::fsig

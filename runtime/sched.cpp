@@ -111,6 +111,10 @@ void init_fiber(Fiber* f, Carrier* home, uint32_t flags) {
   f->cleanup = nullptr;
   f->sig_mask = 0;
   f->sig_pending.store(0, std::memory_order_relaxed);
+  f->sig_point.store(0, std::memory_order_relaxed);
+  f->sig_suspended = false;
+  f->sig_saved = f->sig_waiting = 0;
+  f->sig_prev = f->sig_next = nullptr;
   f->cpu_ns = 0;
   f->has_clock = false;
   f->foreign_held.store(0, std::memory_order_relaxed);
@@ -231,8 +235,9 @@ void schedule(Carrier* c, Fiber* self) {
   Fiber* next = pick(c);
   next->state.store(kRunning, std::memory_order_relaxed);
   if (next != self) switch_to(c, self, next);
-  // Running again: signals pthread_kill sent it meanwhile.
-  fsig::deliver_if_pending(self);
+  // Running again: signals sent to it meanwhile, unless its wait ends for
+  // them and they run where the call returns (fsig::Point).
+  if (!self->sig_point.load(std::memory_order_relaxed)) fsig::deliver_if_pending(self);
 }
 
 [[noreturn]] void fiber_main(void* self_arg, void*) {
@@ -283,7 +288,7 @@ Fiber* new_root(Carrier* c) {
   f->tp = tls::get_tp();
   f->sig_mask = fsig::thread_mask();
   c->sig_mask = f->sig_mask;
-  fsig::count(c, f->sig_mask, +1);
+  fsig::join(c, f);
   f->state.store(kRunning, std::memory_order_relaxed);
   return f;
 }
@@ -310,6 +315,7 @@ StartResult start_carrier() {
   c->root = c->current = root;
   g_live.fetch_add(1, std::memory_order_relaxed);
   tl_carrier = c;
+  if (g_first_carrier.load(std::memory_order_relaxed) == c) fsig::set_main(root);
   return res;
 }
 
@@ -324,6 +330,7 @@ void stop_carrier() {
   c->ring.destroy();
   if (c->wake_fd >= 0) raw::close(c->wake_fd);
   g_live.fetch_sub(1, std::memory_order_relaxed);
+  fsig::leave(c, c->root);
   free_fiber(c->root);
   free(c->root);
   c->~Carrier();
@@ -361,7 +368,8 @@ StartResult restart_after_fork() {
   c->guard = old->guard;
   c->sig_mask = fsig::thread_mask();
   self->sig_pending.store(0, std::memory_order_relaxed);  // a child starts with none
-  fsig::count(c, self->sig_mask, +1);
+  fsig::join(c, self);
+  fsig::set_main(self);  // the child's only thread is its main thread
   g_live.store(1, std::memory_order_relaxed);
   tl_carrier = c;
   return res;
@@ -407,7 +415,7 @@ int spawn(void* (*fn)(void*), void* arg, const SpawnAttr& attr, Fiber** out) {
   auto* f = reinterpret_cast<Fiber*>((top - sizeof(Fiber)) & ~uintptr_t{63});
   init_fiber(f, c, flags);
   f->sig_mask = c->current ? c->current->sig_mask : c->sig_mask;  // inherited, as by a thread
-  fsig::count(c, f->sig_mask, +1);
+  fsig::join(c, f);
   f->tp = tp;
   f->stack = st;
   f->start = fn;
@@ -456,7 +464,7 @@ void exit_current(void* retval) {
     exit(0);
   }
   ++c->guard;
-  fsig::count(c, self->sig_mask, -1);
+  fsig::leave(c, self);
   // Joiners may go on now (they only read retval); the stack itself is
   // released after the switch away from it (after_switch).
   self->exited.store(1, std::memory_order_seq_cst);
@@ -482,6 +490,7 @@ void park() {
   if (!self->state.compare_exchange_strong(s, kParked, std::memory_order_acq_rel)) {
     // An unpark arrived first (kNotified): consume it.
     self->state.store(kRunning, std::memory_order_relaxed);
+    if (!self->sig_point.load(std::memory_order_relaxed)) fsig::deliver_if_pending(self);
     return;
   }
   schedule(c, self);
@@ -511,6 +520,23 @@ bool park_until(int64_t deadline) {
   }
   c->timers.disarm(&self->timer);
   return true;
+}
+
+void unpark_async(Fiber* f) {
+  uint32_t s = f->state.load(std::memory_order_acquire);
+  for (;;) {
+    if (s == kParked) {
+      if (!f->state.compare_exchange_weak(s, kRunnable, std::memory_order_acq_rel)) continue;
+      f->home->inbox.push(f);
+      wake_carrier(f->home);
+      return;
+    }
+    if (s == kRunning) {
+      if (!f->state.compare_exchange_weak(s, kNotified, std::memory_order_acq_rel)) continue;
+      return;
+    }
+    return;
+  }
 }
 
 void unpark(Fiber* f) {

@@ -46,6 +46,8 @@ struct Carrier {
   // one blocks stays blocked while the carrier sleeps; the others do not.
   uint32_t fibers = 0;
   uint32_t blocking[64] = {};
+  Fiber* all = nullptr;      // its live fibers (fsig::join/leave)
+  std::atomic<bool> all_busy{false};  // the list is being changed
   int64_t cpu_mark = 0;      // thread CPU time at the last switch (cpuclock)
 };
 
@@ -70,6 +72,27 @@ class Guard {
 
  private:
   Carrier* c_;
+};
+
+// Sets one of the calling fiber's wait marks (Fiber::at_point,
+// Fiber::sig_point) for a scope. Only a change is stored: the usual case,
+// a mark already as wanted, costs no store at all. C.
+template <std::atomic<uint8_t> Fiber::*Mark>
+class MarkScope {
+ public:
+  explicit MarkScope(bool on = true) : f_(current()) {
+    was_ = (f_->*Mark).load(std::memory_order_relaxed);
+    if (was_ != on) (f_->*Mark).store(on, std::memory_order_seq_cst);
+  }
+  ~MarkScope() {
+    if ((f_->*Mark).load(std::memory_order_relaxed) != was_) (f_->*Mark).store(was_, std::memory_order_relaxed);
+  }
+  MarkScope(const MarkScope&) = delete;
+  MarkScope& operator=(const MarkScope&) = delete;
+
+ private:
+  Fiber* f_;
+  uint8_t was_;
 };
 
 struct StartResult {
@@ -120,6 +143,9 @@ void park_backoff(int64_t* step, int64_t cap, int64_t deadline);
 // Makes a parked fiber runnable, or makes its next park return at once.
 // T (any thread, managed or not), not S.
 void unpark(Fiber* f);
+// As unpark, from a signal handler that may have interrupted the carrier
+// anywhere (always through the inbox, waking the carrier). S.
+void unpark_async(Fiber* f);
 
 // Fibers alive in this process (including roots).
 uint32_t live_fibers();

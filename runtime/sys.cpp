@@ -5,6 +5,8 @@
 
 #include "cancel.h"
 #include "config.h"
+#include "fd.h"
+#include "fsig.h"
 #include "raw.h"
 #include "sched.h"
 
@@ -27,6 +29,8 @@ extern const Def kFutexDefs[];
 extern const unsigned kFutexDefCount;
 extern const Def kProcDefs[];
 extern const unsigned kProcDefCount;
+extern const Def kSignalDefs[];
+extern const unsigned kSignalDefCount;
 
 namespace {
 
@@ -70,6 +74,7 @@ void configure(uint32_t families) {
   add(kFdDefs, kFdDefCount, families);
   add(kFutexDefs, kFutexDefCount, families);
   add(kProcDefs, kProcDefCount, families);
+  add(kSignalDefs, kSignalDefCount, families);
 }
 
 long pass(long nr, const Args& a) {
@@ -86,9 +91,34 @@ bool cancel_point(long nr) {
     case SYS_pselect6: case SYS_epoll_wait: case SYS_epoll_pwait: case SYS_epoll_pwait2:
     case SYS_nanosleep: case SYS_clock_nanosleep: case SYS_close: case SYS_open: case SYS_openat:
     case SYS_creat: case SYS_wait4: case SYS_waitid: case SYS_fsync: case SYS_fdatasync:
+    case SYS_rt_sigtimedwait: case SYS_rt_sigsuspend: case SYS_pause:
       return true;
     default:
       return false;
+  }
+}
+
+// Whether the kernel restarts nr after a handler with SA_RESTART
+// (signal(7)): never the waits for events, time or signals, nor socket
+// calls on a socket with a timeout.
+bool restartable(long nr, const Args& a) {
+  switch (nr) {
+    case SYS_poll: case SYS_ppoll: case SYS_select: case SYS_pselect6: case SYS_epoll_wait:
+    case SYS_epoll_pwait: case SYS_epoll_pwait2: case SYS_nanosleep: case SYS_clock_nanosleep:
+    case SYS_rt_sigtimedwait: case SYS_rt_sigsuspend: case SYS_pause: case SYS_semop:
+    case SYS_semtimedop: case SYS_msgrcv: case SYS_msgsnd: case SYS_io_getevents:
+      return false;
+    case SYS_accept: case SYS_accept4: case SYS_recvfrom: case SYS_recvmsg: case SYS_recvmmsg:
+      return fd::get(int(a.a[0])).rcvtimeo == 0;
+    case SYS_connect: case SYS_sendto: case SYS_sendmsg: case SYS_sendmmsg:
+      return fd::get(int(a.a[0])).sndtimeo == 0;
+    case SYS_read: case SYS_readv: case SYS_write: case SYS_writev: {
+      fd::Info fi = fd::get(int(a.a[0]));
+      if (!fi.socket()) return true;
+      return (nr == SYS_read || nr == SYS_readv ? fi.rcvtimeo : fi.sndtimeo) == 0;
+    }
+    default:
+      return true;
   }
 }
 
@@ -108,16 +138,31 @@ long call(long nr, const Args& a) {
       case Policy::Ring:
       case Policy::Emulate:
         if (!fiber) return pass(nr, a);
-        {
-          Guard g(c);
-          if (point) {
-            cancel::Point at;
-            r = e.fn(a);
-          } else {
-            r = e.fn(a);
+        for (;;) {
+          {
+            Guard g(c);
+            fsig::Point sp;
+            if (point) {
+              cancel::Point at;
+              r = e.fn(a);
+            } else {
+              r = e.fn(a);
+            }
           }
+          if (r != cancel::kInterrupted) break;
+          // Ended before it did anything: by a cancellation, or by signals
+          // whose handlers run now, outside the runtime.
+          if (point && cancel::due()) {
+            fsig::end_suspend();
+            cancel::act();
+          }
+          int ran = fsig::deliver(c->current);
+          fsig::end_suspend();  // sigsuspend's mask, kept while its handlers ran
+          if ((ran & fsig::kRanInterrupt) || ((ran & fsig::kRanRestart) && !restartable(nr, a))) return -EINTR;
+          // Restarted: SA_RESTART, or nothing ran (ignored meanwhile).
         }
-        if (r == cancel::kInterrupted) cancel::act();
+        // Signals that came while it completed run before it returns.
+        fsig::deliver_if_pending(c->current);
         return r;
     }
   }

@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "fsig.h"
 #include "io_wait.h"
 #include "raw.h"
 #include "sched.h"
@@ -67,6 +68,7 @@ long ring(bool write, int fd, const iovec* iov, int cnt, int64_t off) {
 }  // namespace
 
 long file_rw(bool write, int fd, const iovec* iov, int cnt, int64_t off) {
+  fsig::Point uninterruptible(false);  // disk I/O: never EINTR, as natively
   fd::Info fi = fd::get(fd);
   size_t total = 0;
   for (int i = 0; i < cnt; ++i) total += iov[i].iov_len;
@@ -116,6 +118,7 @@ long file_rw(bool write, int fd, const iovec* iov, int cnt, int64_t off) {
 }
 
 long file_open(int dirfd, const char* path, int flags, unsigned mode) {
+  fsig::Point uninterruptible(false);  // disk I/O: never EINTR, as natively
   // Linux's open_how; RESOLVE_CACHED (5.12): -EAGAIN unless the dentry
   // cache can answer, and always with O_CREAT, O_TRUNC or O_TMPFILE (those
   // go to io_uring without asking).
@@ -137,6 +140,7 @@ long file_open(int dirfd, const char* path, int flags, unsigned mode) {
 }
 
 long file_sync(int fd, bool datasync) {
+  fsig::Point uninterruptible(false);  // disk I/O: never EINTR, as natively
   IoOp op;
   io_uring_sqe* s = io_sqe();
   io_uring_prep_fsync(s, fd, datasync ? IORING_FSYNC_DATASYNC : 0);

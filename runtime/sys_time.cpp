@@ -22,20 +22,29 @@ int64_t ts_ns(const timespec& ts) { return to_ns(ts.tv_sec, ts.tv_nsec); }
 // Sleeps until the monotonic deadline. A zero-length sleep still lets the
 // other fibers run, as a thread's sleep(0) lets other threads run.
 // Returns 0, or cancel::kInterrupted.
-long sleep_until(int64_t deadline) {
+// Interrupted by a signal handler, a relative sleep tells the time left in
+// *rem (if given), as the kernel does.
+long sleep_until(int64_t deadline, timespec* rem) {
   if (deadline <= now_ns()) {
     yield();
     return 0;
   }
   while (!cancel::interrupted() && park_until(deadline)) {
   }
-  return cancel::interrupted() ? cancel::kInterrupted : 0;
+  if (!cancel::interrupted()) return 0;
+  if (rem) {
+    int64_t left = deadline - now_ns();
+    if (left < 0) left = 0;
+    rem->tv_sec = left / 1000000000;
+    rem->tv_nsec = left % 1000000000;
+  }
+  return cancel::kInterrupted;
 }
 
 long h_nanosleep(const Args& a) {
   auto* req = reinterpret_cast<const timespec*>(a.a[0]);
   if (!valid(req)) return -EINVAL;
-  return sleep_until(add_ns(now_ns(), ts_ns(*req)));
+  return sleep_until(add_ns(now_ns(), ts_ns(*req)), reinterpret_cast<timespec*>(a.a[1]));
 }
 
 // clock_nanosleep(clock, flags, req, rem)
@@ -64,7 +73,7 @@ long h_clock_nanosleep(const Args& a) {
   } else {
     deadline = add_ns(mono, ts_ns(*req));
   }
-  return sleep_until(deadline);
+  return sleep_until(deadline, (flags & TIMER_ABSTIME) ? nullptr : reinterpret_cast<timespec*>(a.a[3]));
 }
 
 long h_sched_yield(const Args&) {
