@@ -145,6 +145,7 @@ __attribute__((constructor(101))) void ringlet_start() {
   rt::config::load(environ, warn_line);
   rt::log::debug_enabled = rt::config::cfg.debug;
   ringlet::real::resolve();
+  if (!rt::config::cfg.inherit) ringlet::drop_from_preload();
   if (rt::config::cfg.disabled) return;
   if (rt::config::cfg.carriers > 1)
     rt::log::say("RINGLET_CARRIERS=%d: this version runs one carrier; using 1", rt::config::cfg.carriers);

@@ -25,5 +25,8 @@ bool valid_abstime(const timespec* abs);
 // Routes the program's signal handlers through ringlet (signal.cpp). Once,
 // after the carrier started.
 void start_signal_routing();
+// RINGLET_INHERIT=0: ringlet leaves LD_PRELOAD for what this process starts
+// (inherit.cpp).
+void drop_from_preload();
 
 }  // namespace ringlet

@@ -161,6 +161,7 @@ bool p_entries(const char* v, Config& c, char* err, size_t n) {
 bool p_debug(const char* v, Config& c, char* err, size_t n) { return parse_bool(v, &c.debug, err, n); }
 bool p_disable(const char* v, Config& c, char* err, size_t n) { return parse_bool(v, &c.disabled, err, n); }
 bool p_explain(const char* v, Config& c, char* err, size_t n) { return parse_bool(v, &c.explain, err, n); }
+bool p_inherit(const char* v, Config& c, char* err, size_t n) { return parse_bool(v, &c.inherit, err, n); }
 
 }  // namespace
 
@@ -175,6 +176,10 @@ const Option kOptions[] = {
     {"RINGLET_PATCH", "--patch", "LIST",
      "families rerouted: all, none, or a list of io,net,poll,time,proc,signal; -name removes one (default all)",
      p_patch},
+    {"RINGLET_INHERIT", "--inherit", "0|1",
+     "programs this one starts (exec, posix_spawn, system, popen) run under ringlet too (default 1); "
+     "--no-inherit is --inherit=0",
+     p_inherit},
     {"RINGLET_RING_ENTRIES", nullptr, "N", "io_uring submission queue size (default 1024)", p_entries},
     {"RINGLET_TLS", nullptr, "MODE",
      "thread-local storage of fibers: auto (their own, switched with WRFSBASE or arch_prctl), "

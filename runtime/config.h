@@ -40,6 +40,7 @@ struct Config {
   bool debug = false;
   bool disabled = false;
   bool explain = false;  // print the policy table to stdout at start
+  bool inherit = true;   // children (exec, posix_spawn, system, popen) keep the preload
 };
 
 // The live configuration (written once by load(), read-only afterwards).

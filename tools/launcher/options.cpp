@@ -76,6 +76,14 @@ int parse_args(int argc, char** argv, Args* out) {
       out->explain |= is_explain;
       return 0;
     }
+    if (len == 12 && strncmp(a, "--no-inherit", 12) == 0) {
+      if (eq) {
+        say("--no-inherit takes no value");
+        return kExitUsage;
+      }
+      out->settings.push_back({"RINGLET_INHERIT", "0"});
+      continue;
+    }
     const Option* o = a[1] == '-' ? find_flag(a, len) : nullptr;
     if (!o) {
       say("unknown option %.*s (see ringlet --help)", (int)len, a);
@@ -113,6 +121,7 @@ std::string help_text(const std::string& library) {
     const Option& o = kOptions[i];
     if (o.flag) entry(&s, std::string(o.flag) + " " + o.metavar, std::string(o.help) + " [" + o.env + "]");
   }
+  entry(&s, "--no-inherit", "programs PROGRAM starts run without ringlet [RINGLET_INHERIT=0]");
   entry(&s, "-h, --help", "print this help and exit");
   entry(&s, "--version", "print the version and exit");
   entry(&s, "--explain", "print what ringlet does with each call it handles (its policy table, "

@@ -10,6 +10,10 @@
 #                           one of glibc's layout descriptions): same result
 #                           with shared TLS, and one line saying so
 #   tlsshared PROG...       RINGLET_TLS=shared: same result, no message
+#   noinherit PROG...       ringlet --no-inherit, and RINGLET_INHERIT=0: same
+#                           result; PROG (process/exec_children) still runs
+#                           under ringlet, the programs it starts do not
+#                           (their os_threads reports show kernel threads)
 # Environment: LAUNCHER, NO_URING, LIB, TLS_SHIM (paths). Exit 0 pass, 1 fail.
 set -u
 case_=$1; shift
@@ -80,6 +84,26 @@ tlsshared)
   skip_without_uring "$tmp/ringlet.err"
   cmp -s "$tmp/native.out" "$tmp/ringlet.out" || fail "stdout differs from the native run"
   ! grep -q '^ringlet:' "$tmp/ringlet.err" || fail "unexpected message: $(grep '^ringlet:' "$tmp/ringlet.err")"
+  ;;
+noinherit)
+  "$@" >"$tmp/native.out" 2>"$tmp/native.err" </dev/null || fail "native run failed"
+  native_children=$(grep -c '^os_threads=9$' "$tmp/native.err")
+  [ "$native_children" -ge 4 ] || fail "the program's children did not report 9 threads natively"
+  for how in flag env; do
+    if [ $how = flag ]; then
+      "$LAUNCHER" --no-inherit "$@" >"$tmp/$how.out" 2>"$tmp/$how.err" </dev/null || fail "exit status $?"
+    else
+      RINGLET_INHERIT=0 "$LAUNCHER" "$@" >"$tmp/$how.out" 2>"$tmp/$how.err" </dev/null || fail "exit status $?"
+    fi
+    skip_without_uring "$tmp/$how.err"
+    cmp -s "$tmp/native.out" "$tmp/$how.out" || fail "$how: stdout differs from the native run"
+    n=$(grep -c '^os_threads=9$' "$tmp/$how.err")
+    # The forked child is still ringlet's (fork is not a new program); the
+    # four programs it starts are not.
+    [ "$n" = $((native_children - 1)) ] || fail "$how: $n children with kernel threads, want $((native_children - 1))"
+    last=$(grep '^os_threads=' "$tmp/$how.err" | tail -n 1 | cut -d= -f2)
+    [ "$last" -le 2 ] || fail "$how: the program itself has $last OS threads: not under ringlet"
+  done
   ;;
 *) echo "edge.sh: unknown case $case_"; exit 2 ;;
 esac
