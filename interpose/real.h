@@ -21,6 +21,7 @@
 #include <time.h>
 #include <grp.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cstdio>
@@ -95,6 +96,10 @@
   X(sigprocmask, int, (int, const sigset_t*, sigset_t*), 1)                                      \
   X(sigpending, int, (sigset_t*), 1)                                                             \
   X(sigaction, int, (int, const struct sigaction*, struct sigaction*), 1)                        \
+  X(stat, int, (const char*, struct stat*), 1)                                                   \
+  X(lstat, int, (const char*, struct stat*), 1)                                                  \
+  X(fstatat, int, (int, const char*, struct stat*, int), 1)                                      \
+  X(statx, int, (int, const char*, int, unsigned, struct statx*), 1)                             \
   X(sigtimedwait, int, (const sigset_t*, siginfo_t*, const struct timespec*), 1)                 \
   X(sigwait, int, (const sigset_t*, int*), 1)                                                    \
   X(sigsuspend, int, (const sigset_t*), 1)                                                       \

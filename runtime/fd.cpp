@@ -156,6 +156,12 @@ Info get(int fd) {
   return i;
 }
 
+Info peek(int fd) {
+  Entry* e = entry(fd, false);
+  if (e && (e->bits.load(std::memory_order_acquire) & kKnown)) return decode(*e);
+  return Info{};
+}
+
 void created(int fd, Kind kind, bool nonblock) {
   Entry* e = entry(fd, true);
   if (!e) return;

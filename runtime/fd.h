@@ -44,6 +44,9 @@ struct Info {
 // that is not open gives kind kUnknown (callers pass the call through and
 // let the kernel answer EBADF).
 Info get(int fd);
+// What the table already knows of fd, without asking the kernel (kind
+// kUnknown if nothing).
+Info peek(int fd);
 
 // A new descriptor made by a call ringlet sees.
 void created(int fd, Kind kind, bool nonblock);

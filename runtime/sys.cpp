@@ -31,6 +31,8 @@ extern const Def kProcDefs[];
 extern const unsigned kProcDefCount;
 extern const Def kSignalDefs[];
 extern const unsigned kSignalDefCount;
+extern const Def kStatDefs[];
+extern const unsigned kStatDefCount;
 
 namespace {
 
@@ -75,6 +77,7 @@ void configure(uint32_t families) {
   add(kFutexDefs, kFutexDefCount, families);
   add(kProcDefs, kProcDefCount, families);
   add(kSignalDefs, kSignalDefCount, families);
+  add(kStatDefs, kStatDefCount, families);
 }
 
 long pass(long nr, const Args& a) {

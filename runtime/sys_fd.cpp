@@ -21,7 +21,13 @@ namespace {
 long h_close(const Args& a) {
   // Forget first: once closed, the number may be reused at once by another
   // thread, whose new entry must not be erased.
-  fd::forget(int(a.a[0]));
+  int fd = int(a.a[0]);
+  bool regular = fiber_context() && fd::peek(fd).kind == fd::kRegular;
+  fd::forget(fd);
+  if (regular) {
+    Guard g(carrier());
+    return file_close(fd);
+  }
   return pass(SYS_close, a);
 }
 

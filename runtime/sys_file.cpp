@@ -139,6 +139,14 @@ long file_open(int dirfd, const char* path, int flags, unsigned mode) {
   return io_submit_wait(s, op, kNoDeadline);
 }
 
+long file_close(int fd) {
+  fsig::Point uninterruptible(false);
+  IoOp op;
+  io_uring_sqe* s = io_sqe();
+  io_uring_prep_close(s, fd);
+  return io_submit_wait(s, op, kNoDeadline);
+}
+
 long file_sync(int fd, bool datasync) {
   fsig::Point uninterruptible(false);  // disk I/O: never EINTR, as natively
   IoOp op;

@@ -17,6 +17,9 @@ long file_rw(bool write, int fd, const iovec* iov, int cnt, int64_t off);
 // OPENAT (the lookup may read the disk). An open that waits for something
 // else (a FIFO without O_NONBLOCK) still waits in the kernel.
 long file_open(int dirfd, const char* path, int flags, unsigned mode);
+// close through io_uring: inline for local files, in io_uring's worker
+// for files whose close may wait (a flush method: NFS, FUSE).
+long file_close(int fd);
 // fsync (datasync false) or fdatasync.
 long file_sync(int fd, bool datasync);
 
