@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "export.h"
+#include "runtime/fsig.h"
 #include "foreign.h"
 #include "runtime/cancel.h"
 #include "runtime/sync/barrier.h"
@@ -89,11 +90,20 @@ int cond_wait_until(pthread_cond_t* c, pthread_mutex_t* m, int64_t deadline) {
   return r;
 }
 
+// A handler ends the wait as the kernel's futex wait ends glibc's: EINTR,
+// or the wait starts again with SA_RESTART (signal(7)).
 int sem_wait_until(sem_t* s, int64_t deadline) {
-  if (ringlet::fiber_path()) rt::cancel::test();
-  int r = rt::sync::sem_wait(S(s), deadline);
-  if (r == int(rt::cancel::kInterrupted)) rt::cancel::act();
-  return int(ringlet::edge(-r));
+  if (!ringlet::fiber_path()) return int(ringlet::edge(-rt::sync::sem_wait(S(s), deadline)));
+  for (;;) {
+    rt::cancel::test();
+    int r;
+    {
+      rt::fsig::Point interruptible;
+      r = rt::sync::sem_wait(S(s), deadline);
+    }
+    if (r != int(rt::cancel::kInterrupted)) return int(ringlet::edge(-r));
+    if (rt::fsig::ends_call(true, true)) return int(ringlet::edge(-EINTR));
+  }
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "cancel.h"
 #include "raw.h"
 #include "sched.h"
 
@@ -237,6 +238,16 @@ int deliver(Fiber* self) {
     self->sig_pending.fetch_and(~bit(sig), std::memory_order_acq_rel);
     ran |= run_one(self, sig);
   }
+}
+
+bool ends_call(bool cancel_point, bool restartable) {
+  if (cancel_point && cancel::due()) {
+    end_suspend();
+    cancel::act();
+  }
+  int ran = deliver(current());
+  end_suspend();  // sigsuspend's mask, kept while its handlers ran
+  return (ran & kRanInterrupt) || ((ran & kRanRestart) && !restartable);
 }
 
 void begin_suspend(const uint64_t* mask) {

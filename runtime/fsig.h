@@ -82,6 +82,13 @@ inline void deliver_if_pending(Fiber* self) {
   if (self->sig_pending.load(std::memory_order_relaxed) & ~self->sig_mask) deliver(self);
 }
 
+// After a call's wait ended with cancel::kInterrupted, outside the
+// runtime: acts on a due cancellation if the call is a cancellation point,
+// else runs the handlers (then restores a sigsuspend mask) and says whether
+// the call fails with EINTR (true) or starts again (false: every handler
+// had SA_RESTART and the call is one the kernel restarts, or none ran). F.
+bool ends_call(bool cancel_point, bool restartable);
+
 // Marks a blocking call that a signal handler interrupts (see above), or,
 // with false, one it must not (regular-file I/O). C.
 using Point = MarkScope<&Fiber::sig_point>;

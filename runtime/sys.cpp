@@ -155,14 +155,7 @@ long call(long nr, const Args& a) {
           if (r != cancel::kInterrupted) break;
           // Ended before it did anything: by a cancellation, or by signals
           // whose handlers run now, outside the runtime.
-          if (point && cancel::due()) {
-            fsig::end_suspend();
-            cancel::act();
-          }
-          int ran = fsig::deliver(c->current);
-          fsig::end_suspend();  // sigsuspend's mask, kept while its handlers ran
-          if ((ran & fsig::kRanInterrupt) || ((ran & fsig::kRanRestart) && !restartable(nr, a))) return -EINTR;
-          // Restarted: SA_RESTART, or nothing ran (ignored meanwhile).
+          if (fsig::ends_call(point, restartable(nr, a))) return -EINTR;
         }
         // Signals that came while it completed run before it returns.
         fsig::deliver_if_pending(c->current);

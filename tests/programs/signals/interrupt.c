@@ -10,12 +10,18 @@
  *    the one thread that does not block it, whose read is interrupted;
  *  - raise() in a thread runs the handler in that thread before it returns;
  *  - pthread_kill to a thread blocked in read: EINTR, or restarted;
+ *  - sem_wait: EINTR without SA_RESTART, restarted with it;
+ *  - a thread in pthread_cond_wait runs its handler without being woken
+ *    from the wait (no spurious return needed to see it);
  *  - SIGCHLD arrives while the parent waits for the child.
  * The ticker blocks every signal so that the kernel's choice of thread is
  * the same on every run. */
+/* siginterrupt is deprecated but still what programs call. */
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -102,6 +108,33 @@ static void *blocked_reader(void *x) {
   rd->r = read(rd->fds[0], &c, 1);
   rd->err = errno;
   rd->self_is_ran_in = pthread_equal(ran_in, pthread_self());
+  return NULL;
+}
+
+static sem_t sem;
+struct sem_waiter {
+  int r, err;
+  atomic_int started;
+};
+static void *sem_waiter(void *x) {
+  struct sem_waiter *w = x;
+  atomic_store(&w->started, 1);
+  errno = 0;
+  w->r = sem_wait(&sem);
+  w->err = errno;
+  return NULL;
+}
+
+static pthread_mutex_t cm = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static int cond_go;
+static atomic_int cond_started;
+static void *cond_waiter(void *x) {
+  (void)x;
+  pthread_mutex_lock(&cm);
+  atomic_store(&cond_started, 1);
+  while (!cond_go) pthread_cond_wait(&cv, &cm);
+  pthread_mutex_unlock(&cm);
   return NULL;
 }
 
@@ -263,6 +296,44 @@ int main(void) {
   CHECK_RC(pthread_join(rt, NULL), 0);
   printf("pthread_kill to a reader, SA_RESTART: %zd, handler in the reader: %s\n", rd.r,
          rd.self_is_ran_in ? "yes" : "no");
+
+  /* sem_wait: EINTR, then restarted with SA_RESTART */
+  CHECK(sem_init(&sem, 0, 0) == 0);
+  install(SIGUSR1, 0);
+  struct sem_waiter sw;
+  memset(&sw, 0, sizeof sw);
+  CHECK_RC(pthread_create(&rt, NULL, sem_waiter, &sw), 0);
+  while (!atomic_load(&sw.started)) usleep(1000);
+  usleep(50000);
+  CHECK_RC(pthread_kill(rt, SIGUSR1), 0);
+  CHECK_RC(pthread_join(rt, NULL), 0);
+  printf("sem_wait interrupted: %d %s\n", sw.r, strerror(sw.err));
+  install(SIGUSR1, SA_RESTART);
+  memset(&sw, 0, sizeof sw);
+  CHECK_RC(pthread_create(&rt, NULL, sem_waiter, &sw), 0);
+  while (!atomic_load(&sw.started)) usleep(1000);
+  usleep(50000);
+  seen = hits;
+  CHECK_RC(pthread_kill(rt, SIGUSR1), 0);
+  while (hits == seen) usleep(1000);
+  usleep(20000);
+  CHECK(sem_post(&sem) == 0);
+  CHECK_RC(pthread_join(rt, NULL), 0);
+  printf("sem_wait with SA_RESTART: %d after the post\n", sw.r);
+
+  /* a handler runs in a thread waiting on a condition variable */
+  CHECK_RC(pthread_create(&rt, NULL, cond_waiter, NULL), 0);
+  while (!atomic_load(&cond_started)) usleep(1000);
+  usleep(50000);
+  seen = hits;
+  CHECK_RC(pthread_kill(rt, SIGUSR1), 0);
+  for (int i = 0; i < 2000 && hits == seen; i++) usleep(1000);
+  printf("handler ran in a thread waiting on a condition variable: %s\n", hits == seen + 1 ? "yes" : "no");
+  pthread_mutex_lock(&cm);
+  cond_go = 1;
+  pthread_cond_signal(&cv);
+  pthread_mutex_unlock(&cm);
+  CHECK_RC(pthread_join(rt, NULL), 0);
 
   /* SIGCHLD while waiting for the child */
   install(SIGCHLD, SA_RESTART);
