@@ -118,16 +118,19 @@ int run_one(Fiber* self, int sig) {
     default_action(sig);
     return 0;
   }
+  // The kernel's mask during the handler, on the thread only: ringlet's
+  // record of the fiber's mask stays as it was, so that a handler leaving
+  // by siglongjmp (which restores the thread's mask itself) leaves nothing
+  // stale behind.
   Carrier* c = carrier();
   uint64_t saved = self->sig_mask;
-  set_fiber_mask(c, self, saved | a.mask | ((a.flags & SA_NODEFER) ? 0 : bit(sig)));
-  switch_mask(&c->sig_mask, self);
+  uint64_t during = (saved | a.mask | ((a.flags & SA_NODEFER) ? 0 : bit(sig))) & ~kUnblockable;
+  raw::sys(SYS_rt_sigprocmask, SIG_SETMASK, &during, nullptr, 8);
   ucontext_t uc;
   getcontext(&uc);
   memcpy(&uc.uc_sigmask, &saved, sizeof saved);
   call(a, sig, &info, &uc);
-  set_fiber_mask(c, self, saved);
-  switch_mask(&c->sig_mask, self);
+  raw::sys(SYS_rt_sigprocmask, SIG_SETMASK, &c->sig_mask, nullptr, 8);
   return (a.flags & SA_RESTART) ? kRanRestart : kRanInterrupt;
 }
 
@@ -161,20 +164,14 @@ void on_signal(int sig, siginfo_t* info, void* uc) {
     if (a.handler == SIG_DFL || a.handler == SIG_IGN) {
       // Changed between the kernel's delivery and now.
       if (a.handler == SIG_DFL) default_action(sig);
-    } else if (!t) {
-      errno = saved_errno;
-      call(a, sig, info, uc);
     } else {
-      // The running fiber, as natively; its mask is the kernel's for the
-      // handler until the handler returns (sigreturn restores the rest).
-      uint64_t saved = t->sig_mask;
-      set_fiber_mask(c, t, saved | a.mask | ((a.flags & SA_NODEFER) ? 0 : bit(sig)));
-      c->sig_mask = t->sig_mask;
+      // The running fiber (or nobody to route to): at once, as natively.
+      // The kernel set the handler's mask and sigreturn restores the
+      // fiber's; ringlet's record of the fiber's mask is left alone, so a
+      // handler that leaves by siglongjmp leaves nothing stale behind.
       errno = saved_errno;
       call(a, sig, info, uc);
       saved_errno = errno;
-      set_fiber_mask(c, t, saved);
-      c->sig_mask = saved;
     }
     errno = saved_errno;
     return;

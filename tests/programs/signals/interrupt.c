@@ -13,6 +13,8 @@
  *  - sem_wait: EINTR without SA_RESTART, restarted with it;
  *  - a thread in pthread_cond_wait runs its handler without being woken
  *    from the wait (no spurious return needed to see it);
+ *  - a handler that leaves by siglongjmp, three times in a row (the mask
+ *    the jump restores lets the next alarm through);
  *  - SIGCHLD arrives while the parent waits for the child.
  * The ticker blocks every signal so that the kernel's choice of thread is
  * the same on every run. */
@@ -22,6 +24,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -109,6 +112,12 @@ static void *blocked_reader(void *x) {
   rd->err = errno;
   rd->self_is_ran_in = pthread_equal(ran_in, pthread_self());
   return NULL;
+}
+
+static sigjmp_buf jump_back;
+static void on_alarm_jump(int sig) {
+  (void)sig;
+  siglongjmp(jump_back, 1);
 }
 
 static sem_t sem;
@@ -334,6 +343,23 @@ int main(void) {
   pthread_cond_signal(&cv);
   pthread_mutex_unlock(&cm);
   CHECK_RC(pthread_join(rt, NULL), 0);
+
+  /* siglongjmp out of the handler, again and again */
+  struct sigaction sj;
+  memset(&sj, 0, sizeof sj);
+  sj.sa_handler = on_alarm_jump;
+  CHECK(sigaction(SIGALRM, &sj, NULL) == 0);
+  volatile int jumped = 0;
+  for (int i = 0; i < 3; i++) {
+    if (sigsetjmp(jump_back, 1) == 0) {
+      arm_ms(50);
+      n = read(p[0], &c, 1);
+      printf("read returned %zd: the handler did not jump\n", n);
+    } else {
+      jumped++;
+    }
+  }
+  printf("siglongjmp out of an alarm handler during read: %d of 3\n", jumped);
 
   /* SIGCHLD while waiting for the child */
   install(SIGCHLD, SA_RESTART);
