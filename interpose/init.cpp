@@ -35,15 +35,19 @@ void print_line(const char* line) {
   rt::raw::write(1, "\n", 1);
 }
 
+}  // namespace
+
 // In a forked child the calling fiber is all that is left, as the calling
 // thread is all that is left of a threaded process: it carries on as the
 // root of a fresh carrier with its own ring.
-void after_fork_child() {
+void ringlet::after_fork_child() {
   rt::offload::reset_after_fork();
   if (!rt::carrier()) return;
   rt::StartResult r = rt::restart_after_fork();
   if (r.err) rt::log::say("forked child: io_uring unavailable (%s); calls pass straight through", r.why);
 }
+
+namespace {
 
 // How the offload pool makes its helper threads: glibc's pthread_create.
 // glibc installs its SIGCANCEL and SIGSETXID handlers in the first
@@ -160,7 +164,7 @@ __attribute__((constructor(101))) void ringlet_start() {
   }
   ringlet::set_root_handle(REAL(pthread_self)());
   rt::exit_process_with_last_fiber(true);
-  pthread_atfork(nullptr, nullptr, after_fork_child);
+  pthread_atfork(nullptr, nullptr, ringlet::after_fork_child);
   ringlet::start_signal_routing();
   install_overflow_report();
   RINGLET_DEBUG_LOG("started: pid %d, stack %zu KiB, io %s", int(getpid()),

@@ -75,6 +75,7 @@
   X(fclose, int, (FILE*), 1)                                                                     \
   X(pclose, int, (FILE*), 1)                                                                     \
   X(vfork, pid_t, (void), 1)                                                                     \
+  X(clone, int, (int (*)(void*), void*, int, void*, ...), 1)                                     \
   X(wait, pid_t, (int*), 1)                                                                      \
   X(waitpid, pid_t, (pid_t, int*, int), 1)                                                       \
   X(wait3, pid_t, (int*, int, struct rusage*), 1)                                                \

@@ -28,5 +28,8 @@ void start_signal_routing();
 // RINGLET_INHERIT=0: ringlet leaves LD_PRELOAD for what this process starts
 // (inherit.cpp).
 void drop_from_preload();
+// The runtime of a child process made by fork, or by clone without
+// CLONE_VM: the calling fiber goes on alone (init.cpp).
+void after_fork_child();
 
 }  // namespace ringlet

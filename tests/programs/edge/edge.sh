@@ -98,9 +98,9 @@ noinherit)
     skip_without_uring "$tmp/$how.err"
     cmp -s "$tmp/native.out" "$tmp/$how.out" || fail "$how: stdout differs from the native run"
     n=$(grep -c '^os_threads=9$' "$tmp/$how.err")
-    # The forked child is still ringlet's (fork is not a new program); the
-    # four programs it starts are not.
-    [ "$n" = $((native_children - 1)) ] || fail "$how: $n children with kernel threads, want $((native_children - 1))"
+    # The forked and the cloned child are still ringlet's (no new program);
+    # the four programs it starts are not.
+    [ "$n" = $((native_children - 2)) ] || fail "$how: $n children with kernel threads, want $((native_children - 2))"
     last=$(grep '^os_threads=' "$tmp/$how.err" | tail -n 1 | cut -d= -f2)
     [ "$last" -le 2 ] || fail "$how: the program itself has $last OS threads: not under ringlet"
   done

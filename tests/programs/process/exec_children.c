@@ -7,9 +7,11 @@
  *
  * Also fork itself: pthread_atfork handlers run in order, the child keeps
  * only the forking thread (the ticker does not run there), and both
- * processes keep working. */
+ * processes keep working; and clone() without CLONE_VM, whose child runs
+ * threads of its own on the stack it was given. */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <spawn.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -67,6 +69,8 @@ static void *ticker(void *x) {
   return NULL;
 }
 
+static int clone_main(void *arg) { return child_main((const char *)arg); }
+
 static char order[16];
 static void at_prepare(void) { strcat(order, "P"); }
 static void at_parent(void) { strcat(order, "A"); }
@@ -96,6 +100,15 @@ int main(int argc, char **argv) {
   }
   CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
   printf("parent after fork: handlers %s\n", order);
+
+  /* clone without CLONE_VM: a process on its own stack */
+  size_t stack_size = 1 << 20;
+  char *stack = malloc(stack_size);
+  CHECK(stack != NULL);
+  pid = clone(clone_main, stack + stack_size, SIGCHLD, "clone");
+  CHECK(pid > 0);
+  CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  free(stack);
 
   /* fork + exec */
   long t0 = atomic_load(&ticks);
