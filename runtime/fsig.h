@@ -89,6 +89,12 @@ inline void deliver_if_pending(Fiber* self) {
 // had SA_RESTART and the call is one the kernel restarts, or none ran). F.
 bool ends_call(bool cancel_point, bool restartable);
 
+// On leaving the runtime: signals that came meanwhile run now, unless the
+// call's own wait hands them to the router (sig_point). F.
+inline void deliver_outside(Fiber* f) {
+  if (!f->sig_point.load(std::memory_order_relaxed)) deliver_if_pending(f);
+}
+
 // Marks a blocking call that a signal handler interrupts (see above), or,
 // with false, one it must not (regular-file I/O). C.
 using Point = MarkScope<&Fiber::sig_point>;

@@ -6,6 +6,7 @@
 #include <linux/futex.h>
 
 #include "../cancel.h"
+#include "../fsig.h"
 #include "../raw.h"
 #include "../sched.h"
 
@@ -144,16 +145,26 @@ int wait(std::atomic<uint32_t>* addr, uint32_t expected, int64_t deadline) {
   // signal handlers that interrupted it sleep in the kernel instead: they
   // may be in the middle of scheduler state that a switch would expose.
   if (fiber_context()) {
-    Guard g(carrier());
-    return wait_fiber(addr, expected, deadline, false);
+    int r;
+    {
+      Guard g(carrier());
+      r = wait_fiber(addr, expected, deadline, false);
+    }
+    fsig::deliver_outside(current());  // a signal that came while it was in the runtime
+    return r;
   }
   return wait_kernel(addr, expected, deadline);
 }
 
 int wait_point(std::atomic<uint32_t>* addr, uint32_t expected, int64_t deadline) {
   if (fiber_context()) {
-    Guard g(carrier());
-    return wait_fiber(addr, expected, deadline, true);
+    int r;
+    {
+      Guard g(carrier());
+      r = wait_fiber(addr, expected, deadline, true);
+    }
+    fsig::deliver_outside(current());
+    return r;
   }
   return wait_kernel(addr, expected, deadline);
 }

@@ -45,9 +45,9 @@ static int child_main(const char *how) {
   for (int i = 0; i < kRing; i++) CHECK(pipe(ring[i]) == 0);
   pthread_t t[kRing];
   for (long i = 0; i < kRing; i++) CHECK_RC(pthread_create(&t[i], NULL, ring_member, (void *)i), 0);
+  report_os_threads(); /* all alive: none can finish before the token moves */
   long v = 0;
   CHECK(write(ring[0][1], &v, sizeof v) == sizeof v);
-  report_os_threads();
   long total = 0;
   for (int i = 0; i < kRing; i++) {
     void *r;
