@@ -47,6 +47,6 @@ int set_type(int type, int* old);
 // Marks the calling fiber as at a cancellation point (or, with false, as
 // not at one) for the scope of a wait. A wait at a point checks
 // interrupted() before it parks and after every return from park. C.
-using Point = MarkScope<&Fiber::at_point>;
+using Point = MarkScope<&Fiber::at_point, true>;
 
 }  // namespace rt::cancel

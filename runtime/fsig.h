@@ -97,7 +97,7 @@ inline void deliver_outside(Fiber* f) {
 
 // Marks a blocking call that a signal handler interrupts (see above), or,
 // with false, one it must not (regular-file I/O). C.
-using Point = MarkScope<&Fiber::sig_point>;
+using Point = MarkScope<&Fiber::sig_point, false>;
 
 // rt_sigsuspend's temporary mask: begin sets it (the old one is kept on
 // the fiber), end restores it after the handlers ran. C / F.

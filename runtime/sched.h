@@ -76,13 +76,22 @@ class Guard {
 
 // Sets one of the calling fiber's wait marks (Fiber::at_point,
 // Fiber::sig_point) for a scope. Only a change is stored: the usual case,
-// a mark already as wanted, costs no store at all. C.
-template <std::atomic<uint8_t> Fiber::*Mark>
+// a mark already as wanted, costs no store at all. A mark read by other
+// threads (at_point: pthread_cancel decides from it whether to wake) is
+// stored sequentially consistent; one read only by this thread and its
+// signal handlers needs only the compiler kept in order. C.
+template <std::atomic<uint8_t> Fiber::*Mark, bool kCrossThread>
 class MarkScope {
  public:
   explicit MarkScope(bool on = true) : f_(current()) {
     was_ = (f_->*Mark).load(std::memory_order_relaxed);
-    if (was_ != on) (f_->*Mark).store(on, std::memory_order_seq_cst);
+    if (was_ == on) return;
+    if (kCrossThread) {
+      (f_->*Mark).store(on, std::memory_order_seq_cst);
+    } else {
+      (f_->*Mark).store(on, std::memory_order_relaxed);
+      std::atomic_signal_fence(std::memory_order_seq_cst);
+    }
   }
   ~MarkScope() {
     if ((f_->*Mark).load(std::memory_order_relaxed) != was_) (f_->*Mark).store(was_, std::memory_order_relaxed);
