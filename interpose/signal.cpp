@@ -41,33 +41,42 @@ bool handler_is_function(void* h) { return h != reinterpret_cast<void*>(SIG_DFL)
 
 void* router() { return reinterpret_cast<void*>(rt::fsig::on_signal); }
 
-int install(int sig, const struct sigaction* act, struct sigaction* old) {
-  struct sigaction kold;
+uint64_t g_known = 0;  // signals whose disposition the table holds
+
+int install(int sig, const struct sigaction* act_in, struct sigaction* old) {
+  struct sigaction act, kold;  // act and old may be the same object
+  if (act_in) act = *act_in;
+  rt::fsig::Action prev = rt::fsig::action(sig);
   int r;
-  if (act && handler_is_function(reinterpret_cast<void*>(act->sa_handler))) {
-    struct sigaction k = *act;
+  if (act_in && handler_is_function(reinterpret_cast<void*>(act.sa_handler))) {
+    struct sigaction k = act;
     k.sa_sigaction = rt::fsig::on_signal;
     k.sa_flags |= SA_SIGINFO;
     r = REAL(sigaction)(sig, &k, &kold);
   } else {
-    r = REAL(sigaction)(sig, act, &kold);
+    r = REAL(sigaction)(sig, act_in ? &act : nullptr, &kold);
   }
   if (r != 0) return r;
   if (old) {
     *old = kold;
-    if (reinterpret_cast<void*>(kold.sa_sigaction) == router()) {
-      rt::fsig::Action p = rt::fsig::action(sig);
-      old->sa_sigaction = reinterpret_cast<void (*)(int, siginfo_t*, void*)>(p.handler);
-      old->sa_flags = p.flags | (kold.sa_flags & SA_RESTORER);
-      from_bits(p.mask, &old->sa_mask);
+    // The program's own view: ringlet's handler stands for the program's,
+    // and after SA_RESETHAND the kernel's SIG_DFL keeps the program's flags
+    // (the table follows). A handler set behind ringlet's back (a raw
+    // system call) is reported as the kernel has it.
+    void* kh = reinterpret_cast<void*>(kold.sa_sigaction);
+    if ((g_known & rt::fsig::bit(sig)) && (kh == router() || kh == prev.handler)) {
+      old->sa_sigaction = reinterpret_cast<void (*)(int, siginfo_t*, void*)>(prev.handler);
+      old->sa_flags = prev.flags | (kold.sa_flags & SA_RESTORER);
+      from_bits(prev.mask, &old->sa_mask);
     }
   }
-  if (act) {
+  if (act_in) {
     rt::fsig::Action a;
-    a.handler = reinterpret_cast<void*>(act->sa_sigaction);
-    a.mask = to_bits(&act->sa_mask);
-    a.flags = act->sa_flags;
+    a.handler = reinterpret_cast<void*>(act.sa_sigaction);
+    a.mask = to_bits(&act.sa_mask);
+    a.flags = act.sa_flags;
     rt::fsig::set_action(sig, a);
+    g_known |= rt::fsig::bit(sig);
   }
   return 0;
 }

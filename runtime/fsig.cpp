@@ -108,9 +108,11 @@ int run_one(Fiber* self, int sig) {
     info.si_pid = getpid();
     info.si_uid = getuid();
     if (a.handler != SIG_DFL && a.handler != SIG_IGN && (a.flags & SA_RESETHAND)) {
-      set_action(sig, Action{});
-      raw::KSigaction dfl{};
-      raw::sys(SYS_rt_sigaction, sig, &dfl, nullptr, 8);
+      // As the kernel does on delivery: the handler only, flags and mask kept.
+      set_action(sig, Action{nullptr, a.mask, a.flags});
+      raw::KSigaction k = raw::sigaction_of(sig);
+      k.handler = nullptr;
+      raw::sys(SYS_rt_sigaction, sig, &k, nullptr, 8);
     }
   }
   if (a.handler == SIG_IGN) return 0;
@@ -130,7 +132,11 @@ int run_one(Fiber* self, int sig) {
   getcontext(&uc);
   memcpy(&uc.uc_sigmask, &saved, sizeof saved);
   call(a, sig, &info, &uc);
-  raw::sys(SYS_rt_sigprocmask, SIG_SETMASK, &c->sig_mask, nullptr, 8);
+  // A handler that returns gets the mask it interrupted back, whatever it
+  // changed meanwhile (sigreturn does so natively).
+  if (self->sig_mask != saved) set_fiber_mask(c, self, saved);
+  c->sig_mask = saved;
+  raw::sys(SYS_rt_sigprocmask, SIG_SETMASK, &saved, nullptr, 8);
   return (a.flags & SA_RESTART) ? kRanRestart : kRanInterrupt;
 }
 
@@ -157,7 +163,7 @@ void set_action(int sig, const Action& a) {
 void on_signal(int sig, siginfo_t* info, void* uc) {
   int saved_errno = errno;
   Action a = action(sig);
-  if (a.flags & SA_RESETHAND) set_action(sig, Action{});  // the kernel has reset its side
+  if (a.flags & SA_RESETHAND) set_action(sig, Action{nullptr, a.mask, a.flags});  // as the kernel reset its side
   Carrier* c = carrier();
   Fiber* t = (!c || !c->current || synchronous(sig, info)) ? nullptr : choose(c, sig, info);
   if (!t || (t == c->current && c->guard == 0)) {
@@ -169,9 +175,16 @@ void on_signal(int sig, siginfo_t* info, void* uc) {
       // The kernel set the handler's mask and sigreturn restores the
       // fiber's; ringlet's record of the fiber's mask is left alone, so a
       // handler that leaves by siglongjmp leaves nothing stale behind.
+      uint64_t record = t ? t->sig_mask : 0;
       errno = saved_errno;
       call(a, sig, info, uc);
       saved_errno = errno;
+      // sigreturn restores the thread's mask; the fiber's record too, if
+      // the handler changed it.
+      if (t && t->sig_mask != record) {
+        set_fiber_mask(c, t, record);
+        c->sig_mask = record;
+      }
     }
     errno = saved_errno;
     return;
