@@ -181,7 +181,10 @@ RINGLET_EXPORT sighandler_t sigset(int sig, sighandler_t disp) noexcept {
 
 RINGLET_EXPORT int sigtimedwait(const sigset_t* set, siginfo_t* info, const struct timespec* ts) {
   if (!ringlet::fiber_path()) return REAL(sigtimedwait)(set, info, ts);
-  return int(ringlet::edge(rt::sys::call(SYS_rt_sigtimedwait, set, info, ts, 8)));
+  long r = rt::sys::call(SYS_rt_sigtimedwait, set, info, ts, 8);
+  // As glibc: what pthread_kill and raise send is reported as SI_USER.
+  if (r > 0 && info && info->si_code == SI_TKILL) info->si_code = SI_USER;
+  return int(ringlet::edge(r));
 }
 
 RINGLET_EXPORT int sigwaitinfo(const sigset_t* set, siginfo_t* info) { return sigtimedwait(set, info, nullptr); }

@@ -76,6 +76,7 @@ struct Fiber {
   // switch back but where the wait returns, outside the runtime.
   std::atomic<uint8_t> sig_point;
   bool sig_suspended;      // in sigsuspend: sig_saved is the mask to restore
+  uint8_t sig_defer;       // in a futex wait: a signal ends it (spuriously) and runs outside
   uint64_t sig_saved;
   uint64_t sig_waiting;    // the set it waits for in sigtimedwait
   Fiber* sig_prev;  // the carrier's list of its fibers, for routing

@@ -128,6 +128,7 @@ int run_one(Fiber* self, int sig) {
   uint64_t saved = self->sig_mask;
   uint64_t during = (saved | a.mask | ((a.flags & SA_NODEFER) ? 0 : bit(sig))) & ~kUnblockable;
   raw::sys(SYS_rt_sigprocmask, SIG_SETMASK, &during, nullptr, 8);
+  c->sig_mask = kUnknownMask;  // a switch inside the handler, or a jump out, sets it anew
   ucontext_t uc;
   getcontext(&uc);
   memcpy(&uc.uc_sigmask, &saved, sizeof saved);
@@ -135,8 +136,8 @@ int run_one(Fiber* self, int sig) {
   // A handler that returns gets the mask it interrupted back, whatever it
   // changed meanwhile (sigreturn does so natively).
   if (self->sig_mask != saved) set_fiber_mask(c, self, saved);
-  c->sig_mask = saved;
-  raw::sys(SYS_rt_sigprocmask, SIG_SETMASK, &saved, nullptr, 8);
+  c->sig_mask = kUnknownMask;
+  switch_mask(c, self);
   return (a.flags & SA_RESTART) ? kRanRestart : kRanInterrupt;
 }
 
@@ -175,15 +176,16 @@ void on_signal(int sig, siginfo_t* info, void* uc) {
       // The kernel set the handler's mask and sigreturn restores the
       // fiber's; ringlet's record of the fiber's mask is left alone, so a
       // handler that leaves by siglongjmp leaves nothing stale behind.
-      uint64_t record = t ? t->sig_mask : 0;
+      uint64_t record = t ? t->sig_mask : 0, cached = c ? c->sig_mask : 0;
+      if (t) c->sig_mask = kUnknownMask;  // the kernel's handler mask, until sigreturn
       errno = saved_errno;
       call(a, sig, info, uc);
       saved_errno = errno;
       // sigreturn restores the thread's mask; the fiber's record too, if
       // the handler changed it.
-      if (t && t->sig_mask != record) {
-        set_fiber_mask(c, t, record);
-        c->sig_mask = record;
+      if (t) {
+        if (t->sig_mask != record) set_fiber_mask(c, t, record);
+        c->sig_mask = cached;
       }
     }
     errno = saved_errno;
@@ -208,6 +210,12 @@ int kill(Fiber* f, int sig) {
   // An exited thread not joined yet: glibc (2.34+) answers 0 and sends
   // nothing.
   if (sig == 0 || f->exited.load(std::memory_order_acquire)) return 0;
+  // An ignored signal that the fiber neither blocks nor waits for is
+  // discarded when sent, as the kernel does.
+  if (!(f->sig_mask & bit(sig)) && !(f->sig_waiting & bit(sig))) {
+    Action a = action(sig);
+    if (a.handler == SIG_IGN || (a.handler == SIG_DFL && ignored_by_default(sig))) return 0;
+  }
   f->sig_pending.fetch_or(bit(sig), std::memory_order_acq_rel);
   if (f == current()) {
     if (fiber_context()) deliver_if_pending(f);
@@ -230,7 +238,7 @@ int set_mask(int how, const uint64_t* set, uint64_t* old) {
   }
   Carrier* c = carrier();
   set_fiber_mask(c, self, m);
-  switch_mask(&c->sig_mask, self);
+  switch_mask(c, self);
   // Pending signals it now lets through run before the call returns, as
   // the kernel delivers them.
   if (fiber_context()) deliver_if_pending(self);
@@ -239,10 +247,12 @@ int set_mask(int how, const uint64_t* set, uint64_t* old) {
 
 uint64_t pending() { return current()->sig_pending.load(std::memory_order_relaxed); }
 
-int deliver(Fiber* self) {
+int deliver(Fiber* self) { return deliver_with(self, self->sig_mask); }
+
+int deliver_with(Fiber* self, uint64_t mask) {
   int ran = 0;
   for (;;) {
-    uint64_t ready = self->sig_pending.load(std::memory_order_acquire) & ~self->sig_mask;
+    uint64_t ready = self->sig_pending.load(std::memory_order_acquire) & ~mask;
     if (!ready) return ran;
     int sig = __builtin_ctzll(ready) + 1;
     self->sig_pending.fetch_and(~bit(sig), std::memory_order_acq_rel);
@@ -255,8 +265,13 @@ bool ends_call(bool cancel_point, bool restartable) {
     end_suspend();
     cancel::act();
   }
-  int ran = deliver(current());
-  end_suspend();  // sigsuspend's mask, kept while its handlers ran
+  // sigsuspend's mask lets the handlers through; the fiber's own is back
+  // before they run, as the kernel restores it (so a handler leaving by
+  // siglongjmp leaves it right).
+  Fiber* self = current();
+  uint64_t allow = self->sig_mask;
+  end_suspend();
+  int ran = deliver_with(self, allow);
   return (ran & kRanInterrupt) || ((ran & kRanRestart) && !restartable);
 }
 
@@ -268,7 +283,7 @@ void begin_suspend(const uint64_t* mask) {
     self->sig_suspended = true;
   }
   set_fiber_mask(c, self, *mask);
-  switch_mask(&c->sig_mask, self);
+  switch_mask(c, self);
 }
 
 void end_suspend() {
@@ -277,7 +292,7 @@ void end_suspend() {
   self->sig_suspended = false;
   Carrier* c = carrier();
   set_fiber_mask(c, self, self->sig_saved);
-  switch_mask(&c->sig_mask, self);
+  switch_mask(c, self);
 }
 
 int take(uint64_t set, siginfo_t* info) {
@@ -300,7 +315,20 @@ int take(uint64_t set, siginfo_t* info) {
   return sig;
 }
 
-void set_waiting(uint64_t set) { current()->sig_waiting = set; }
+void set_waiting(uint64_t set) {
+  Fiber* self = current();
+  Carrier* c = carrier();
+  // The carrier keeps what fibers wait for blocked, so the kernel leaves it
+  // queued for them (signalfd sees it) instead of applying its default
+  // action or a handler: the waiting thread takes it, as natively.
+  for (uint64_t m = self->sig_waiting; m; m &= m - 1) --c->waiting[__builtin_ctzll(m)];
+  for (uint64_t m = set; m; m &= m - 1) ++c->waiting[__builtin_ctzll(m)];
+  self->sig_waiting = set;
+  c->waited = 0;
+  for (int i = 0; i < 64; ++i)
+    if (c->waiting[i]) c->waited |= uint64_t(1) << i;
+  switch_mask(c, self);
+}
 
 void join(Carrier* c, Fiber* f) {
   count(c, f->sig_mask, +1);
@@ -331,16 +359,17 @@ void leave(Carrier* c, Fiber* f) {
 void set_main(Fiber* f) { g_main = f; }
 
 uint64_t sleep_mask(const Carrier* c) {
-  uint64_t m = 0;
+  uint64_t m = c->waited;
   for (int i = 0; i < 64; ++i)
     if (c->blocking[i] == c->fibers && c->fibers) m |= uint64_t(1) << i;
   return m;
 }
 
-void switch_mask(uint64_t* carrier_mask, const Fiber* next) {
-  if (next->sig_mask == *carrier_mask) return;
-  raw::sys(SYS_rt_sigprocmask, SIG_SETMASK, &next->sig_mask, nullptr, 8);
-  *carrier_mask = next->sig_mask;
+void switch_mask(Carrier* c, const Fiber* next) {
+  uint64_t m = next->sig_mask | c->waited;
+  if (m == c->sig_mask) return;
+  raw::sys(SYS_rt_sigprocmask, SIG_SETMASK, &m, nullptr, 8);
+  c->sig_mask = m;
 }
 
 }  // namespace rt::fsig

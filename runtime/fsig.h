@@ -78,6 +78,8 @@ constexpr int kRanRestart = 1, kRanInterrupt = 2;
 // Runs the handlers of the fiber's pending signals that it does not block.
 // F (also C, from the scheduler, for waits that are not sig_point).
 int deliver(Fiber* self);
+// The same, with the signals `mask` does not block (sigsuspend's). F.
+int deliver_with(Fiber* self, uint64_t mask);
 inline void deliver_if_pending(Fiber* self) {
   if (self->sig_pending.load(std::memory_order_relaxed) & ~self->sig_mask) deliver(self);
 }
@@ -110,8 +112,14 @@ int take(uint64_t set, siginfo_t* info);
 // While the calling fiber waits for `set` (0: no longer). F.
 void set_waiting(uint64_t set);
 
-// Makes the carrier's real mask the one of the fiber about to run. C.
-void switch_mask(uint64_t* carrier_mask, const Fiber* next);
+// Carrier::sig_mask while the thread's real mask is not known (a handler
+// runs, or left by siglongjmp): no fiber's mask has SIGKILL's bit, so the
+// next switch always sets it.
+constexpr uint64_t kUnknownMask = ~uint64_t(0);
+
+// Makes the carrier's real mask the one of the fiber about to run (plus
+// the signals fibers wait for in sigtimedwait). C.
+void switch_mask(Carrier* c, const Fiber* next);
 
 // Fiber f joins carrier c (created, adopted) or leaves it (exits). C.
 void join(Carrier* c, Fiber* f);

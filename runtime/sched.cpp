@@ -113,6 +113,7 @@ void init_fiber(Fiber* f, Carrier* home, uint32_t flags) {
   f->sig_pending.store(0, std::memory_order_relaxed);
   f->sig_point.store(0, std::memory_order_relaxed);
   f->sig_suspended = false;
+  f->sig_defer = 0;
   f->sig_saved = f->sig_waiting = 0;
   f->sig_prev = f->sig_next = nullptr;
   f->cpu_ns = 0;
@@ -215,7 +216,7 @@ void switch_to(Carrier* c, Fiber* self, Fiber* next) {
   c->current = next;
   ++c->switches;
   if (cpuclock::on()) cpuclock::charge(c, self);
-  fsig::switch_mask(&c->sig_mask, next);
+  fsig::switch_mask(c, next);
   if (tls::per_fiber()) {
     // From here until the switch, no thread-local variable may be touched:
     // they would be the next fiber's.
@@ -237,7 +238,7 @@ void schedule(Carrier* c, Fiber* self) {
   if (next != self) switch_to(c, self, next);
   // Running again: signals sent to it meanwhile, unless its wait ends for
   // them and they run where the call returns (fsig::Point).
-  if (!self->sig_point.load(std::memory_order_relaxed)) fsig::deliver_if_pending(self);
+  if (!self->sig_point.load(std::memory_order_relaxed) && !self->sig_defer) fsig::deliver_if_pending(self);
 }
 
 [[noreturn]] void fiber_main(void* self_arg, void*) {
@@ -414,7 +415,7 @@ int spawn(void* (*fn)(void*), void* arg, const SpawnAttr& attr, Fiber** out) {
   auto top = reinterpret_cast<uintptr_t>(st.hi()) - tls::area_size();
   auto* f = reinterpret_cast<Fiber*>((top - sizeof(Fiber)) & ~uintptr_t{63});
   init_fiber(f, c, flags);
-  f->sig_mask = c->current ? c->current->sig_mask : c->sig_mask;  // inherited, as by a thread
+  f->sig_mask = c->current ? c->current->sig_mask : fsig::thread_mask();  // inherited, as by a thread
   fsig::join(c, f);
   f->tp = tp;
   f->stack = st;
@@ -490,7 +491,7 @@ void park() {
   if (!self->state.compare_exchange_strong(s, kParked, std::memory_order_acq_rel)) {
     // An unpark arrived first (kNotified): consume it.
     self->state.store(kRunning, std::memory_order_relaxed);
-    if (!self->sig_point.load(std::memory_order_relaxed)) fsig::deliver_if_pending(self);
+    if (!self->sig_point.load(std::memory_order_relaxed) && !self->sig_defer) fsig::deliver_if_pending(self);
     return;
   }
   schedule(c, self);

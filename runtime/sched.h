@@ -41,11 +41,14 @@ struct Carrier {
   uint64_t wake_buf = 0;
   Completion wake_done{};
   uint64_t switches = 0, polls = 0;
-  uint64_t sig_mask = 0;     // the thread's real signal mask (owner-only)
+  uint64_t sig_mask = 0;     // the thread's real signal mask (owner-only), or
+                             // fsig::kUnknownMask while a handler may change it
   // How many of its live fibers block each signal (fsig): a signal every
   // one blocks stays blocked while the carrier sleeps; the others do not.
   uint32_t fibers = 0;
   uint32_t blocking[64] = {};
+  uint64_t waited = 0;       // signals its fibers wait for in sigtimedwait (kept blocked)
+  uint32_t waiting[64] = {}; // how many wait for each
   Fiber* all = nullptr;      // its live fibers (fsig::join/leave)
   std::atomic<bool> all_busy{false};  // the list is being changed
   int64_t cpu_mark = 0;      // thread CPU time at the last switch (cpuclock)

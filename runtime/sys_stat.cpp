@@ -8,11 +8,10 @@
 // VM: plain stat 2.8-3.6 us; the cached path 7.7-8.4 us; io_uring's STATX
 // (always in an io-wq worker) 115 us, so it is kept for the uncached case,
 // where a disk read costs more anyway. The results are the kernel's own:
-// the same fields, the same errors (ENOENT, ENOTDIR, EACCES, ELOOP all come
-// from the same lookup).
+// it fills the caller's buffer itself, and the errors (ENOENT, ENOTDIR,
+// EACCES, ELOOP, EFAULT) come from the same lookup.
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 
 #include <cerrno>
 #include <cstring>
@@ -30,64 +29,68 @@ namespace {
 
 constexpr uint64_t kResolveCached = 0x20;
 
-long stat_path(int dirfd, const char* path, int flags, unsigned mask, struct statx* out) {
-  fsig::Point uninterruptible(false);  // disk I/O: never EINTR, as natively
-  if (!path || !*path || !strncmp(path, "/proc/", 6))  // a descriptor's own, or procfs: no disk
-    return raw::sys(SYS_statx, dirfd, path, flags, mask, out);
+// The path pinned by a lookup the dentry cache answers alone, or -EAGAIN
+// if the lookup may read the disk; -ENOSYS (and the like) where the kernel
+// has no openat2 or the process no descriptor to spare. The kernel reads
+// the path: a bad pointer is its EFAULT, not a crash here.
+long pin_cached(int dirfd, const char* path, int flags) {
   struct {
     uint64_t flags, mode, resolve;
   } how{uint64_t(O_PATH | O_CLOEXEC | ((flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0)), 0, kResolveCached};
-  long fd = raw::sys(SYS_openat2, dirfd, path, &how, sizeof how);
-  if (fd >= 0) {
-    long r = raw::sys(SYS_statx, fd, "", AT_EMPTY_PATH | (flags & AT_STATX_SYNC_TYPE), mask, out);
-    raw::close(int(fd));
-    return r;
-  }
-  if (fd != -EAGAIN) {
-    // No openat2, or no descriptor to spare: the kernel's own call. Any
-    // other error is the lookup's answer.
-    if (fd == -ENOSYS || fd == -EINVAL || fd == -E2BIG || fd == -EMFILE || fd == -ENFILE)
-      return raw::sys(SYS_statx, dirfd, path, flags, mask, out);
-    return fd;
-  }
+  return raw::sys(SYS_openat2, dirfd, path, &how, sizeof how);
+}
+
+bool kernel_instead(long r) { return r == -ENOSYS || r == -EINVAL || r == -E2BIG || r == -EMFILE || r == -ENFILE; }
+
+// The lookup through io_uring (the fiber parks meanwhile) into `out`; procfs
+// paths (thread-self and the like must be resolved by the calling thread)
+// are left to the caller. 1 when the caller should ask the kernel itself.
+long lookup_parked(int dirfd, const char* path, int flags, unsigned mask, struct statx* out) {
+  if (!strncmp(path, "/proc/", 6)) return 1;  // the kernel has read the path already: it is valid
   IoOp op;
   io_uring_sqe* s = io_sqe();
   io_uring_prep_statx(s, dirfd, path, flags, mask, out);
   return io_submit_wait(s, op, kNoDeadline);
 }
 
-// statx(dirfd, path, flags, mask, buf)
+// statx(dirfd, path, flags, mask, buf): the kernel writes buf in every
+// case (a bad buffer is its EFAULT).
 long h_statx(const Args& a) {
-  return stat_path(int(a.a[0]), reinterpret_cast<const char*>(a.a[1]), int(a.a[2]), unsigned(a.a[3]),
-                   reinterpret_cast<struct statx*>(a.a[4]));
+  fsig::Point uninterruptible(false);  // disk I/O: never EINTR, as natively
+  int dirfd = int(a.a[0]), flags = int(a.a[2]);
+  auto* path = reinterpret_cast<const char*>(a.a[1]);
+  unsigned mask = unsigned(a.a[3]);
+  if (flags & AT_EMPTY_PATH) return pass(SYS_statx, a);
+  long fd = pin_cached(dirfd, path, flags);
+  if (fd >= 0) {
+    long r = raw::sys(SYS_statx, fd, "", AT_EMPTY_PATH | (flags & AT_STATX_SYNC_TYPE), mask, a.a[4]);
+    raw::close(int(fd));
+    return r;
+  }
+  if (fd != -EAGAIN) return kernel_instead(fd) ? pass(SYS_statx, a) : fd;
+  long r = lookup_parked(dirfd, path, flags, mask, reinterpret_cast<struct statx*>(a.a[4]));
+  return r == 1 ? pass(SYS_statx, a) : r;
 }
 
-// newfstatat(dirfd, path, struct stat*, flags): the same fields as the
-// kernel's cp_new_stat fills from the same inode.
+// newfstatat(dirfd, path, struct stat*, flags): the kernel fills the
+// caller's struct stat itself (fstat of the pinned path, or, after io_uring
+// brought the path into the cache, its own newfstatat).
 long h_newfstatat(const Args& a) {
+  fsig::Point uninterruptible(false);
+  int dirfd = int(a.a[0]), flags = int(a.a[3]);
   auto* path = reinterpret_cast<const char*>(a.a[1]);
-  int flags = int(a.a[3]);
-  if (!path || !*path || (flags & ~(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH)))
-    return pass(SYS_newfstatat, a);
+  if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT)) return pass(SYS_newfstatat, a);
+  long fd = pin_cached(dirfd, path, flags);
+  if (fd >= 0) {
+    long r = raw::sys(SYS_newfstatat, fd, "", a.a[2], AT_EMPTY_PATH);
+    raw::close(int(fd));
+    return r;
+  }
+  if (fd != -EAGAIN) return kernel_instead(fd) ? pass(SYS_newfstatat, a) : fd;
   struct statx x;
-  long r = stat_path(int(a.a[0]), path, flags, STATX_BASIC_STATS, &x);
+  long r = lookup_parked(dirfd, path, flags, STATX_BASIC_STATS, &x);
   if (r < 0) return r;
-  auto* st = reinterpret_cast<struct stat*>(a.a[2]);
-  memset(st, 0, sizeof *st);
-  st->st_dev = makedev(x.stx_dev_major, x.stx_dev_minor);
-  st->st_ino = x.stx_ino;
-  st->st_mode = x.stx_mode;
-  st->st_nlink = x.stx_nlink;
-  st->st_uid = x.stx_uid;
-  st->st_gid = x.stx_gid;
-  st->st_rdev = makedev(x.stx_rdev_major, x.stx_rdev_minor);
-  st->st_size = off_t(x.stx_size);
-  st->st_blksize = blksize_t(x.stx_blksize);
-  st->st_blocks = blkcnt_t(x.stx_blocks);
-  st->st_atim = {x.stx_atime.tv_sec, x.stx_atime.tv_nsec};
-  st->st_mtim = {x.stx_mtime.tv_sec, x.stx_mtime.tv_nsec};
-  st->st_ctim = {x.stx_ctime.tv_sec, x.stx_ctime.tv_nsec};
-  return 0;
+  return pass(SYS_newfstatat, a);  // cached now: answered at once
 }
 
 constexpr uint32_t F = config::kIo;

@@ -112,11 +112,14 @@ int wait_fiber(std::atomic<uint32_t>* addr, uint32_t expected, int64_t deadline,
       return 0;
     }
     cancelled = cancelled || (point && cancel::interrupted());
-    if (!in_time || cancelled) {
+    // A signal for this fiber: the wait returns as a spurious wake and the
+    // handler runs as it leaves the runtime (then its caller waits again).
+    bool signalled = !cancelled && in_time && fsig::deliverable(carrier()->current);
+    if (!in_time || cancelled || signalled) {
       Hold h(b);
       if (n.woken.load(std::memory_order_relaxed)) return 0;
       unlink(b, &n);
-      return cancelled ? int(cancel::kInterrupted) : -ETIMEDOUT;
+      return cancelled ? int(cancel::kInterrupted) : signalled ? 0 : -ETIMEDOUT;
     }
   }
 }
@@ -145,12 +148,15 @@ int wait(std::atomic<uint32_t>* addr, uint32_t expected, int64_t deadline) {
   // signal handlers that interrupted it sleep in the kernel instead: they
   // may be in the middle of scheduler state that a switch would expose.
   if (fiber_context()) {
+    Fiber* self = current();
     int r;
     {
       Guard g(carrier());
+      self->sig_defer = 1;
       r = wait_fiber(addr, expected, deadline, false);
+      self->sig_defer = 0;
     }
-    fsig::deliver_outside(current());  // a signal that came while it was in the runtime
+    fsig::deliver_outside(self);  // signals that came while it was in the runtime
     return r;
   }
   return wait_kernel(addr, expected, deadline);
@@ -158,12 +164,15 @@ int wait(std::atomic<uint32_t>* addr, uint32_t expected, int64_t deadline) {
 
 int wait_point(std::atomic<uint32_t>* addr, uint32_t expected, int64_t deadline) {
   if (fiber_context()) {
+    Fiber* self = current();
     int r;
     {
       Guard g(carrier());
+      self->sig_defer = 1;
       r = wait_fiber(addr, expected, deadline, true);
+      self->sig_defer = 0;
     }
-    fsig::deliver_outside(current());
+    fsig::deliver_outside(self);
     return r;
   }
   return wait_kernel(addr, expected, deadline);
