@@ -92,21 +92,30 @@ Fiber* choose(Carrier* c, int sig, const siginfo_t* info) {
 
 // Runs one signal in fiber `self`, with the mask a kernel would give the
 // handler. Returns the kRan* bit of what ran.
+// What a signal pending on a fiber came with: the kernel's siginfo and the
+// disposition it was delivered under if on_signal routed it, else (sent by
+// pthread_kill) tgkill's siginfo and the disposition now. True if routed.
+bool consume(int sig, siginfo_t* info, Action* a) {
+  uint64_t rb = bit(sig);
+  if (g_routed_bits.load(std::memory_order_acquire) & rb) {
+    *a = g_routed[sig].act;
+    *info = g_routed[sig].info;
+    g_routed_bits.fetch_and(~rb, std::memory_order_acq_rel);
+    return true;
+  }
+  *a = action(sig);
+  memset(info, 0, sizeof *info);
+  info->si_signo = sig;
+  info->si_code = SI_TKILL;
+  info->si_pid = getpid();
+  info->si_uid = getuid();
+  return false;
+}
+
 int run_one(Fiber* self, int sig) {
   Action a;
   siginfo_t info;
-  uint64_t rb = bit(sig);
-  if (g_routed_bits.load(std::memory_order_acquire) & rb) {
-    a = g_routed[sig].act;
-    info = g_routed[sig].info;
-    g_routed_bits.fetch_and(~rb, std::memory_order_acq_rel);
-  } else {
-    a = action(sig);
-    memset(&info, 0, sizeof info);
-    info.si_signo = sig;
-    info.si_code = SI_TKILL;
-    info.si_pid = getpid();
-    info.si_uid = getuid();
+  if (!consume(sig, &info, &a)) {
     if (a.handler != SIG_DFL && a.handler != SIG_IGN && (a.flags & SA_RESETHAND)) {
       // As the kernel does on delivery: the handler only, flags and mask kept.
       set_action(sig, Action{nullptr, a.mask, a.flags});
@@ -195,7 +204,7 @@ void on_signal(int sig, siginfo_t* info, void* uc) {
   g_routed[sig].act = a;
   g_routed_bits.fetch_or(bit(sig), std::memory_order_acq_rel);
   t->sig_pending.fetch_or(bit(sig), std::memory_order_acq_rel);
-  unpark_async(t);
+  unpark(t);
   errno = saved_errno;
 }
 
@@ -301,17 +310,9 @@ int take(uint64_t set, siginfo_t* info) {
   if (!got) return 0;
   int sig = __builtin_ctzll(got) + 1;
   self->sig_pending.fetch_and(~bit(sig), std::memory_order_acq_rel);
-  uint64_t rb = bit(sig);
-  if (g_routed_bits.load(std::memory_order_acquire) & rb) {
-    if (info) *info = g_routed[sig].info;
-    g_routed_bits.fetch_and(~rb, std::memory_order_acq_rel);
-  } else if (info) {
-    memset(info, 0, sizeof *info);
-    info->si_signo = sig;
-    info->si_code = SI_TKILL;
-    info->si_pid = getpid();
-    info->si_uid = getuid();
-  }
+  siginfo_t local;
+  Action unused;
+  consume(sig, info ? info : &local, &unused);
   return sig;
 }
 

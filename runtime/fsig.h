@@ -96,6 +96,12 @@ bool ends_call(bool cancel_point, bool restartable);
 inline void deliver_outside(Fiber* f) {
   if (!f->sig_point.load(std::memory_order_relaxed)) deliver_if_pending(f);
 }
+// When a parked fiber runs again: only for waits that neither end for a
+// signal (sig_point) nor return to run it outside the runtime (sig_defer);
+// those handlers run inside the runtime. C.
+inline void deliver_at_switch(Fiber* f) {
+  if (!f->sig_defer) deliver_outside(f);
+}
 
 // Marks a blocking call that a signal handler interrupts (see above), or,
 // with false, one it must not (regular-file I/O). C.

@@ -134,7 +134,7 @@ unsigned Ring::reap() {
   return n;
 }
 
-int Ring::enter(bool wait, int64_t timeout_ns, const uint64_t* sigmask) {
+int Ring::enter(bool wait, int64_t timeout_ns, const uint64_t* sigmask, std::atomic<bool>* awake) {
   int r;
   ++enters_;
   if (!wait) {
@@ -153,6 +153,7 @@ int Ring::enter(bool wait, int64_t timeout_ns, const uint64_t* sigmask) {
                                          reinterpret_cast<sigset_t*>(const_cast<uint64_t*>(sigmask)));
     if (r == -ETIME) r = 0;
   }
+  if (awake) awake->store(false, std::memory_order_relaxed);
   if (r < 0 && r != -EINTR && r != -EBUSY && r != -EAGAIN) return r;
   unsigned n = reap();
   if (io_uring_cq_has_overflow(&ring_)) {

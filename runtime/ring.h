@@ -12,6 +12,7 @@
 
 #include <liburing.h>
 
+#include <atomic>
 #include <cstdint>
 
 namespace rt {
@@ -60,7 +61,10 @@ class Ring {
   // until at least one completion arrives or timeout_ns passes (<0: no
   // limit). Returns the number of completions dispatched, or -errno
   // (-EINTR: a signal handler ran).
-  int enter(bool wait, int64_t timeout_ns, const uint64_t* sigmask = nullptr);
+  // `awake` (if given) is cleared as soon as the kernel returns, before the
+  // completions are handed out: what they wake needs no wake-up write.
+  int enter(bool wait, int64_t timeout_ns, const uint64_t* sigmask = nullptr,
+            std::atomic<bool>* awake = nullptr);
   // Dispatches completions already in the CQ ring; no system call.
   unsigned reap();
 

@@ -175,10 +175,13 @@ void poll(Carrier* c, bool may_block) {
     now = now_ns();
     c->timers.fire_due(now);
   }
-  if (!c->runq.empty()) may_block = false;
   if (may_block) {
+    // Set before both queues are looked at: an unpark from another thread,
+    // or from a signal handler interrupting this very check, either is seen
+    // by it or goes to the inbox and writes the wake descriptor (unpark).
     c->sleeping.store(true, std::memory_order_seq_cst);
-    if (!c->inbox.empty()) may_block = false;
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    if (!c->runq.empty() || !c->inbox.empty()) may_block = false;
   }
   if (may_block || c->ring.busy()) {
     int64_t timeout = -1;
@@ -187,7 +190,7 @@ void poll(Carrier* c, bool may_block) {
       if (timeout < 0) timeout = 0;
     }
     uint64_t mask = may_block ? fsig::sleep_mask(c) : c->sig_mask;
-    int r = c->ring.enter(may_block, may_block ? timeout : 0, mask != c->sig_mask ? &mask : nullptr);
+    int r = c->ring.enter(may_block, may_block ? timeout : 0, mask != c->sig_mask ? &mask : nullptr, &c->sleeping);
     if (r < 0 && r != -EINTR) {
       log::say("io_uring_enter failed (%s); fibers waiting for I/O may stall", strerror(-r));
     }
@@ -238,7 +241,7 @@ void schedule(Carrier* c, Fiber* self) {
   if (next != self) switch_to(c, self, next);
   // Running again: signals sent to it meanwhile, unless its wait ends for
   // them and they run where the call returns (fsig::Point).
-  if (!self->sig_point.load(std::memory_order_relaxed) && !self->sig_defer) fsig::deliver_if_pending(self);
+  fsig::deliver_at_switch(self);
 }
 
 [[noreturn]] void fiber_main(void* self_arg, void*) {
@@ -491,7 +494,7 @@ void park() {
   if (!self->state.compare_exchange_strong(s, kParked, std::memory_order_acq_rel)) {
     // An unpark arrived first (kNotified): consume it.
     self->state.store(kRunning, std::memory_order_relaxed);
-    if (!self->sig_point.load(std::memory_order_relaxed) && !self->sig_defer) fsig::deliver_if_pending(self);
+    fsig::deliver_at_switch(self);
     return;
   }
   schedule(c, self);
@@ -523,35 +526,19 @@ bool park_until(int64_t deadline) {
   return true;
 }
 
-void unpark_async(Fiber* f) {
-  uint32_t s = f->state.load(std::memory_order_acquire);
-  for (;;) {
-    if (s == kParked) {
-      if (!f->state.compare_exchange_weak(s, kRunnable, std::memory_order_acq_rel)) continue;
-      f->home->inbox.push(f);
-      wake_carrier(f->home);
-      return;
-    }
-    if (s == kRunning) {
-      if (!f->state.compare_exchange_weak(s, kNotified, std::memory_order_acq_rel)) continue;
-      return;
-    }
-    return;
-  }
-}
-
 void unpark(Fiber* f) {
   uint32_t s = f->state.load(std::memory_order_acquire);
   for (;;) {
     if (s == kParked) {
       if (!f->state.compare_exchange_weak(s, kRunnable, std::memory_order_acq_rel)) continue;
       Carrier* h = f->home;
-      if (tl_carrier == h && !h->runq.busy()) {
+      if (tl_carrier == h && !h->runq.busy() && !h->sleeping.load(std::memory_order_relaxed)) {
         h->runq.push(f);
       } else {
-        // Another thread, or a signal handler that interrupted this
-        // carrier in the middle of a run-queue operation: the inbox takes
-        // pushes from anywhere.
+        // Another thread; or a signal handler that interrupted this
+        // carrier in a run-queue operation, or between its decision to
+        // sleep and the sleep itself: the inbox takes pushes from
+        // anywhere, and the wake descriptor ends the sleep.
         h->inbox.push(f);
         wake_carrier(h);
       }

@@ -153,11 +153,8 @@ bool park_until(int64_t deadline);
 // *step up to cap: for waits nobody can wake, polled. C.
 void park_backoff(int64_t* step, int64_t cap, int64_t deadline);
 // Makes a parked fiber runnable, or makes its next park return at once.
-// T (any thread, managed or not), not S.
+// T (any thread, managed or not), S.
 void unpark(Fiber* f);
-// As unpark, from a signal handler that may have interrupted the carrier
-// anywhere (always through the inbox, waking the carrier). S.
-void unpark_async(Fiber* f);
 
 // Fibers alive in this process (including roots).
 uint32_t live_fibers();
