@@ -20,6 +20,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "serve.h"
+
 struct conn {
   int fd;
   char *pend;  /* read but not yet written back */
@@ -90,26 +92,8 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_stop;
-  sigaction(SIGTERM, &sa, NULL);
-  sigaction(SIGINT, &sa, NULL);
-  int ls = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (ls < 0) die("socket");
+  int ls = serve_listen("echo_epoll", bind_addr, port, SOCK_NONBLOCK, on_stop);
   int one = 1;
-  setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-  if (inet_pton(AF_INET, bind_addr, &a.sin_addr) != 1) {
-    fprintf(stderr, "echo_epoll: bad address %s\n", bind_addr);
-    return 2;
-  }
-  if (bind(ls, (struct sockaddr *)&a, sizeof a) != 0) die("bind");
-  if (listen(ls, 4096) != 0) die("listen");
-  socklen_t alen = sizeof a;
-  getsockname(ls, (struct sockaddr *)&a, &alen);
-  printf("port %d\n", ntohs(a.sin_port));
-  fflush(stdout);
   int ep = epoll_create1(EPOLL_CLOEXEC);
   if (ep < 0) die("epoll_create1");
   struct epoll_event le = {.events = EPOLLIN, .data.ptr = NULL};

@@ -21,7 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BACKLOG 4096
+#include "serve.h"
+
 #define BUF_SIZE 4096
 
 static void usage(void)
@@ -99,41 +100,9 @@ int main(int argc, char **argv)
 		}
 	}
 
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
-	struct sockaddr_in addr;
-	memset(&addr, 0, sizeof addr);
-	addr.sin_family = AF_INET;
-	addr.sin_port = htons((unsigned short)port);
-	if (inet_pton(AF_INET, bind_addr, &addr.sin_addr) != 1) {
-		fprintf(stderr, "echo_server: bad address %s\n", bind_addr);
-		return 2;
-	}
-
-	int lfd = socket(AF_INET, SOCK_STREAM, 0);
-	if (lfd < 0) {
-		perror("echo_server: socket");
-		return 1;
-	}
+	int lfd = serve_listen("echo_server", bind_addr, port, 0, on_signal);
 	int one = 1;
-	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	if (bind(lfd, (struct sockaddr *)&addr, sizeof addr) < 0) {
-		perror("echo_server: bind");
-		return 1;
-	}
-	if (listen(lfd, BACKLOG) < 0) {
-		perror("echo_server: listen");
-		return 1;
-	}
-	socklen_t alen = sizeof addr;
-	getsockname(lfd, (struct sockaddr *)&addr, &alen);
-	printf("port %d\n", ntohs(addr.sin_port));
-	fflush(stdout);
+	signal(SIGPIPE, SIG_IGN);
 
 	for (;;) {
 		int fd = accept(lfd, NULL, NULL);

@@ -20,6 +20,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "serve.h"
+
 enum { kBuf = 16384 };
 enum op { OP_ACCEPT, OP_RECV, OP_SEND };
 
@@ -92,24 +94,8 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_stop;
-  sigaction(SIGTERM, &sa, NULL);
-  sigaction(SIGINT, &sa, NULL);
-  int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (ls < 0) die("socket", errno);
+  int ls = serve_listen("echo_uring", bind_addr, port, 0, on_stop);
   int one = 1;
-  setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-  if (inet_pton(AF_INET, bind_addr, &a.sin_addr) != 1) {
-    fprintf(stderr, "echo_uring: bad address %s\n", bind_addr);
-    return 2;
-  }
-  if (bind(ls, (struct sockaddr *)&a, sizeof a) != 0) die("bind", errno);
-  if (listen(ls, 4096) != 0) die("listen", errno);
-  socklen_t alen = sizeof a;
-  getsockname(ls, (struct sockaddr *)&a, &alen);
   struct io_uring_params p;
   memset(&p, 0, sizeof p);
   p.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
@@ -119,8 +105,6 @@ int main(int argc, char **argv) {
     r = io_uring_queue_init_params(entries, &ring, &p);
   }
   if (r < 0) die("io_uring_queue_init", -r);
-  printf("port %d\n", ntohs(a.sin_port));
-  fflush(stdout);
   post_accept(ls);
   while (!stopping) {
     r = io_uring_submit_and_wait(&ring, 1);

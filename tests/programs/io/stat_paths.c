@@ -4,7 +4,7 @@
  * relative to a directory descriptor; every field compared with fstat on
  * an open descriptor. Then 8 threads stat, open, read and close files at
  * once (names never looked up before, so not in the kernel's cache, among
- * them) while a ticker runs. */
+ * them). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -46,17 +46,6 @@ static void show(const char *what, const char *name, int flags) {
   }
   printf("%s %s: %s, size %lld, mode %o, links %ld\n", what, name, kind(st.st_mode), (long long)st.st_size,
          (unsigned)(st.st_mode & 07777), (long)st.st_nlink);
-}
-
-static atomic_long ticks;
-static atomic_int stop;
-static void *ticker(void *x) {
-  (void)x;
-  while (!atomic_load(&stop)) {
-    usleep(2000);
-    atomic_fetch_add(&ticks, 1);
-  }
-  return NULL;
 }
 
 static void *worker(void *x) {
@@ -131,9 +120,8 @@ int main(void) {
   printf("/proc/self/exe is a file: %s\n", S_ISREG(c.st_mode) ? "yes" : "no");
   close(fd);
 
-  pthread_t tk, w[8];
-  CHECK_RC(pthread_create(&tk, NULL, ticker, NULL), 0);
-  long t0 = atomic_load(&ticks), found = 0;
+  pthread_t w[8];
+  long found = 0;
   for (long i = 0; i < 8; i++) CHECK_RC(pthread_create(&w[i], NULL, worker, (void *)i), 0);
   report_os_threads();
   for (int i = 0; i < 8; i++) {
@@ -143,9 +131,6 @@ int main(void) {
   }
   printf("8 threads x 200 (stat, open, read, close, stat of a missing name, stat of a header): headers found %ld\n",
          found);
-  (void)t0;
-  atomic_store(&stop, 1);
-  CHECK_RC(pthread_join(tk, NULL), 0);
 
   const char *rm[] = {"data", "link", "dangling", "loop"};
   for (unsigned i = 0; i < 4; i++) {

@@ -22,6 +22,7 @@
 
 #include "check.h"
 #include "report.h"
+#include "ticker.h"
 
 extern char **environ;
 
@@ -58,17 +59,6 @@ static int child_main(const char *how) {
   return 0;
 }
 
-static atomic_long ticks;
-static atomic_int stop;
-static void *ticker(void *x) {
-  (void)x;
-  while (!atomic_load(&stop)) {
-    usleep(2000);
-    atomic_fetch_add(&ticks, 1);
-  }
-  return NULL;
-}
-
 static int clone_main(void *arg) { return child_main((const char *)arg); }
 
 static char order[16];
@@ -79,8 +69,7 @@ static void at_child(void) { strcat(order, "C"); }
 int main(int argc, char **argv) {
   if (argc > 2 && strcmp(argv[1], "child") == 0) return child_main(argv[2]);
   setvbuf(stdout, NULL, _IOLBF, 0);
-  pthread_t tk;
-  CHECK_RC(pthread_create(&tk, NULL, ticker, NULL), 0);
+  ticker_start(NULL);
   char self[4096];
   ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
   CHECK(n > 0);
@@ -92,9 +81,9 @@ int main(int argc, char **argv) {
   pid_t pid = fork();
   CHECK(pid >= 0);
   if (pid == 0) {
-    long t0 = atomic_load(&ticks);
+    long t0 = ticker_ticks();
     usleep(50000);
-    int alone = atomic_load(&ticks) == t0;
+    int alone = ticker_ticks() == t0;
     printf("forked child: handlers %s, ticker gone: %s\n", order, alone ? "yes" : "no");
     exit(child_main("fork"));
   }
@@ -111,7 +100,7 @@ int main(int argc, char **argv) {
   free(stack);
 
   /* fork + exec */
-  long t0 = atomic_load(&ticks);
+  long t0 = ticker_ticks();
   pid = fork();
   CHECK(pid >= 0);
   if (pid == 0) {
@@ -138,9 +127,8 @@ int main(int argc, char **argv) {
   CHECK_RC(posix_spawn(&pid, self, NULL, NULL, args, environ), 0);
   CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
 
-  printf("ticker ran meanwhile: %s\n", atomic_load(&ticks) - t0 >= 10 ? "yes" : "no");
+  printf("ticker ran meanwhile: %s\n", ticker_ticks() - t0 >= 10 ? "yes" : "no");
   report_os_threads();
-  atomic_store(&stop, 1);
-  CHECK_RC(pthread_join(tk, NULL), 0);
+  ticker_stop();
   return 0;
 }

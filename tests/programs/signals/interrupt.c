@@ -37,9 +37,8 @@
 
 #include "check.h"
 #include "report.h"
+#include "ticker.h"
 
-static atomic_long ticks;
-static atomic_int stop;
 static volatile sig_atomic_t hits;
 static pthread_t ran_in;
 
@@ -64,15 +63,6 @@ static void block_all(void) {
   CHECK_RC(pthread_sigmask(SIG_BLOCK, &all, NULL), 0);
 }
 
-static void *ticker(void *x) {
-  (void)x;
-  block_all();
-  while (!atomic_load(&stop)) {
-    usleep(2000);
-    atomic_fetch_add(&ticks, 1);
-  }
-  return NULL;
-}
 
 static void arm_ms(int ms) {
   struct itimerval it = {{0, 0}, {ms / 1000, (ms % 1000) * 1000}};
@@ -149,6 +139,7 @@ static void *cond_waiter(void *x) {
 
 static void *kill_process_later(void *x) {
   int sig = (int)(long)x;
+  block_all(); /* never the kernel's choice itself */
   usleep(150000);
   CHECK(kill(getpid(), sig) == 0);
   return NULL;
@@ -165,20 +156,21 @@ static void *raiser(void *x) {
 
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
-  pthread_t tk;
-  CHECK_RC(pthread_create(&tk, NULL, ticker, NULL), 0);
+  sigset_t all;
+  sigfillset(&all);
+  ticker_start(&all); /* never the kernel's choice: the same thread gets each signal every run */
   int p[2];
   char c;
   CHECK(pipe(p) == 0);
 
   /* alarm, no SA_RESTART */
   install(SIGALRM, 0);
-  long t0 = atomic_load(&ticks);
+  long t0 = ticker_ticks();
   alarm(1);
   errno = 0;
   ssize_t n = read(p[0], &c, 1);
   printf("alarm during read: %zd %s, handler in %s, ticker ran: %s\n", n, strerror(errno), who(ran_in),
-         atomic_load(&ticks) - t0 >= 10 ? "yes" : "no");
+         ticker_ticks() - t0 >= 10 ? "yes" : "no");
 
   /* SA_RESTART: restarted, then gets the byte */
   install(SIGALRM, SA_RESTART);
@@ -375,7 +367,6 @@ int main(void) {
   printf("SIGCHLD handled while waiting: %s, child exit %d\n", hits == seen + 1 ? "yes" : "no", WEXITSTATUS(st));
 
   report_os_threads();
-  atomic_store(&stop, 1);
-  CHECK_RC(pthread_join(tk, NULL), 0);
+  ticker_stop();
   return 0;
 }

@@ -1,8 +1,10 @@
-// The main thread blocks SIGUSR1 and SIGCHLD and waits for them in
-// sigtimedwait; a helper thread, started earlier, leaves them unblocked.
-// The kernel prefers the main thread, which is waiting for the signal, so
-// the wait returns it (neither the default termination of SIGUSR1 nor the
-// default "ignore" of SIGCHLD applies).
+// The main thread blocks SIGCHLD and waits for it in sigtimedwait; a
+// helper thread, started earlier, leaves it unblocked with its default
+// disposition (ignore). The child's SIGCHLD goes to the parent that waits
+// for it, so the wait returns it with the child's status. (Under ringlet
+// the carrier must keep it blocked although a fiber does not block it.)
+// A process-directed signal with a terminating default (SIGUSR1) is not
+// tested so: natively the kernel may give it to the idle thread.
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,9 +27,5 @@ int main(){
   int r = sigtimedwait(&s, &si, &ts);
   printf("SIGCHLD wait: r=%d (%s) si_pid==child %d si_status=%d\n", r, r > 0 ? strsignal(r) : "none", si.si_pid == c, si.si_status);
   waitpid(c, NULL, 0);
-  if (fork() == 0) { usleep(100000); kill(getppid(), SIGUSR1); _exit(0); }
-  r = sigtimedwait(&s, &si, &ts);
-  printf("SIGUSR1 wait: r=%d (%s) code=%d\n", r, r > 0 ? strsignal(r) : "none", si.si_code);
-  wait(NULL);
   return 0;
 }

@@ -19,9 +19,8 @@
 
 #include "check.h"
 #include "report.h"
+#include "ticker.h"
 
-static atomic_long ticks;
-static atomic_int stop;
 static volatile sig_atomic_t hits;
 static pthread_t ran_in;
 
@@ -44,17 +43,6 @@ static sigset_t set_of(int sig) {
   sigemptyset(&s);
   sigaddset(&s, sig);
   return s;
-}
-
-static void *ticker(void *x) {
-  (void)x;
-  sigset_t s = set_of(SIGUSR2);
-  CHECK_RC(pthread_sigmask(SIG_BLOCK, &s, NULL), 0);
-  while (!atomic_load(&stop)) {
-    usleep(2000);
-    atomic_fetch_add(&ticks, 1);
-  }
-  return NULL;
 }
 
 static int acks[2];
@@ -93,8 +81,10 @@ static void *suspend_thread(void *x) {
 
 static atomic_int paused_done;
 static void *poke_main(void *x) {
-  pthread_t main_thread = *(pthread_t *)x;
-  (void)main_thread;
+  (void)x;
+  sigset_t all;
+  sigfillset(&all);
+  CHECK_RC(pthread_sigmask(SIG_BLOCK, &all, NULL), 0); /* never the kernel's choice itself */
   while (!atomic_load(&paused_done)) {
     usleep(50000);
     if (!atomic_load(&paused_done)) CHECK(kill(getpid(), SIGUSR2) == 0);
@@ -121,14 +111,14 @@ int main(void) {
   sigset_t blk = set_of(SIGUSR1);
   sigaddset(&blk, SIGRTMIN);
   CHECK_RC(pthread_sigmask(SIG_BLOCK, &blk, NULL), 0);
-  pthread_t tk;
-  CHECK_RC(pthread_create(&tk, NULL, ticker, NULL), 0);
+  sigset_t u2 = set_of(SIGUSR2);
+  ticker_start(&u2); /* and SIGUSR1, blocked above, by inheritance */
   CHECK(pipe(acks) == 0);
 
   /* sigwait in a thread */
   pthread_t wt;
   CHECK_RC(pthread_create(&wt, NULL, sigwaiter, NULL), 0);
-  long t0 = atomic_load(&ticks);
+  long t0 = ticker_ticks();
   char c;
   for (int i = 0; i < 3; i++) {
     usleep(30000);
@@ -140,7 +130,7 @@ int main(void) {
   CHECK(read(acks[0], &c, 1) == 1);
   CHECK_RC(pthread_join(wt, NULL), 0);
   printf("sigwait took 4 signals (3 to the process, 1 to the thread), handler ran %d times, ticker ran: %s\n",
-         hits, atomic_load(&ticks) - t0 >= 10 ? "yes" : "no");
+         hits, ticker_ticks() - t0 >= 10 ? "yes" : "no");
 
   /* sigtimedwait */
   sigset_t s1 = set_of(SIGUSR1);
@@ -198,17 +188,16 @@ int main(void) {
   fr.fd = signalfd(-1, &s2, SFD_CLOEXEC);
   CHECK(fr.fd >= 0);
   pthread_t rd;
-  t0 = atomic_load(&ticks);
+  t0 = ticker_ticks();
   CHECK_RC(pthread_create(&rd, NULL, read_signalfd, &fr), 0);
   usleep(100000);
   CHECK(kill(getpid(), SIGUSR2) == 0);
   CHECK_RC(pthread_join(rd, NULL), 0);
   printf("signalfd read in a thread: %zd bytes, SIGUSR2 %s, from this process %s, ticker ran: %s\n", fr.n,
          fr.si.ssi_signo == SIGUSR2 ? "yes" : "no", fr.si.ssi_pid == (unsigned)getpid() ? "yes" : "no",
-         atomic_load(&ticks) - t0 >= 10 ? "yes" : "no");
+         ticker_ticks() - t0 >= 10 ? "yes" : "no");
 
   report_os_threads();
-  atomic_store(&stop, 1);
-  CHECK_RC(pthread_join(tk, NULL), 0);
+  ticker_stop();
   return 0;
 }
