@@ -91,8 +91,9 @@ bool p_log(const char* v, Config& c, char* err, size_t n) {
 bool p_io(const char* v, Config& c, char* err, size_t n) {
   if (!strcmp(v, "try")) c.io = IoMode::Try;
   else if (!strcmp(v, "ring")) c.io = IoMode::Ring;
+  else if (!strcmp(v, "auto")) c.io = IoMode::Auto;
   else {
-    snprintf(err, n, "is not 'try' or 'ring'");
+    snprintf(err, n, "is not 'auto', 'try' or 'ring'");
     return false;
   }
   return true;
@@ -171,7 +172,8 @@ const Option kOptions[] = {
      "fiber stack when the program sets none (default: ulimit -s, like glibc)", p_stack},
     {"RINGLET_LOG", "--log", "FILE", "write ringlet's diagnostics to FILE instead of stderr", p_log},
     {"RINGLET_IO", "--io", "MODE",
-     "ring: submit blocking I/O to io_uring at once; try: a non-blocking attempt first (default ring)",
+     "auto: writes make a non-blocking attempt first where a fiber switch costs a system call, else as ring; "
+     "ring: submit blocking I/O to io_uring at once; try: a non-blocking attempt first (default auto)",
      p_io},
     {"RINGLET_PATCH", "--patch", "LIST",
      "families rerouted: all, none, or a list of io,net,poll,time,proc,signal; -name removes one (default all)",

@@ -10,7 +10,7 @@
 
 namespace rt::config {
 
-enum class IoMode : uint8_t { Try, Ring };
+enum class IoMode : uint8_t { Auto, Try, Ring };
 
 // Thread-local storage of fibers (RINGLET_TLS): their own, switched with
 // WRFSBASE (or arch_prctl where the CPU or kernel lacks it), or shared with
@@ -33,7 +33,7 @@ struct Config {
   int carriers = 1;
   size_t stack_size = 0;        // 0: RLIMIT_STACK, like glibc
   const char* log_path = nullptr;
-  IoMode io = IoMode::Ring;
+  IoMode io = IoMode::Auto;
   TlsMode tls = TlsMode::Auto;
   uint32_t families = kAllFamilies;
   unsigned ring_entries = 1024;

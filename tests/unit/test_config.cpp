@@ -43,6 +43,12 @@ TEST_CASE("good values are taken", "[config]") {
   REQUIRE(cfg.families == (rt::config::kAllFamilies & ~rt::config::kPoll));
   REQUIRE(std::string(cfg.log_path) == "/tmp/x.log");
   REQUIRE(cfg.debug);
+  load({"RINGLET_IO=ring"});
+  REQUIRE(cfg.io == rt::config::IoMode::Ring);
+  load({"RINGLET_IO=auto"});
+  REQUIRE(cfg.io == rt::config::IoMode::Auto);
+  load({"PATH=/bin"});
+  REQUIRE(cfg.io == rt::config::IoMode::Auto);  // the default
   load({"RINGLET_PATCH=none"});
   REQUIRE(cfg.families == 0);
   load({"RINGLET_PATCH=io,net"});

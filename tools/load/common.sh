@@ -1,5 +1,5 @@
 # shellcheck shell=bash disable=SC2034  # the scripts that source this use its variables
-# Shared by tools/bench and tools/demo (sourced, not run): building, running a
+# Shared by tools/demo's steps (sourced, not run): building, running a
 # program natively or under ringlet, the echo server's life cycle, /proc
 # sampling, cleanup and number formatting.
 #
@@ -243,43 +243,6 @@ field() {
 	done
 	return 1
 }
-
-# run_prog native|ringlet TIMEOUT PROGRAM ARGS…: runs one benchmark program,
-# prints its last output line, or returns 1 with the reason on stderr.
-run_prog() {
-	local peer=$1 limit=$2 prog=$3 rc line
-	shift 3
-	peer_prefix "$peer"
-	timeout -k 5 "$limit" "${PIN_PROG[@]}" "${PREFIX[@]}" "$LOAD_DIR/$prog" "$@" \
-		>"$WORK/prog.out" 2>"$WORK/prog.err"
-	rc=$?
-	line=$(tail -n 1 "$WORK/prog.out")
-	if ((rc != 0)) || [[ -z $line ]]; then
-		((rc == 124)) && say "$prog ($peer) timed out after $limit s"
-		say "$prog ($peer) failed (exit $rc): ${line:-no output}"
-		head -n 5 "$WORK/prog.err" >&2
-		return 1
-	fi
-	printf '%s\n' "$line"
-}
-
-# cpu_idle_pct: how idle the machine is over half a second, in percent (the
-# load average lags by minutes and counts our own previous runs).
-cpu_idle_pct() {
-	local a b
-	a=$(head -n 1 /proc/stat)
-	sleep 0.5
-	b=$(head -n 1 /proc/stat)
-	awk -v a="$a" -v b="$b" 'BEGIN {
-		n = split(a, x); split(b, y)
-		for (i = 2; i <= n; i++) { d = y[i] - x[i]; t += d; if (i == 5 || i == 6) idle += d }
-		printf "%.0f\n", (t > 0 ? 100 * idle / t : 100) }'
-}
-
-# Padding by characters (bash's printf pads by bytes, which misaligns ±, ×).
-# left WIDTH STR: STR then spaces; right WIDTH STR: spaces then STR.
-left() { local n=$(($1 - ${#2})); ((n < 0)) && n=0; printf '%s%*s' "$2" "$n" ''; }
-right() { local n=$(($1 - ${#2})); ((n < 0)) && n=0; printf '%*s%s' "$n" '' "$2"; }
 
 # Number formatting: group thousands (1,234,567), keep a few digits.
 fmt_num() {

@@ -71,17 +71,6 @@ static void *serve(void *arg)
 	return NULL;
 }
 
-/* One line per second at most, so a storm of failures stays readable. */
-static void complain(const char *what, int err)
-{
-	static time_t last;
-	time_t now = time(NULL);
-	if (now != last) {
-		last = now;
-		fprintf(stderr, "echo_server: %s: %s\n", what, strerror(err));
-	}
-}
-
 int main(int argc, char **argv)
 {
 	const char *bind_addr = "127.0.0.1";
@@ -101,32 +90,5 @@ int main(int argc, char **argv)
 	}
 
 	int lfd = serve_listen("echo_server", bind_addr, port, 0, on_signal);
-	int one = 1;
-	signal(SIGPIPE, SIG_IGN);
-
-	for (;;) {
-		int fd = accept(lfd, NULL, NULL);
-		if (fd < 0) {
-			int err = errno;
-			if (err == EINTR || err == ECONNABORTED)
-				continue;
-			complain("accept", err);
-			if (err == EMFILE || err == ENFILE || err == ENOBUFS ||
-			    err == ENOMEM) {
-				usleep(10000); /* wait for connections to close */
-				continue;
-			}
-			return 1;
-		}
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-
-		pthread_t tid;
-		int err = pthread_create(&tid, NULL, serve, (void *)(long)fd);
-		if (err != 0) {
-			complain("pthread_create", err);
-			close(fd);
-			continue;
-		}
-		pthread_detach(tid);
-	}
+	return serve_threads("echo_server", lfd, serve);
 }

@@ -1,4 +1,4 @@
-/* What the echo servers of tools/load share: SIGTERM and SIGINT call
+/* What the servers of tools/load share: SIGTERM and SIGINT call
  * `on_stop` (without SA_RESTART, so a blocked wait ends), then a TCP socket
  * listens on addr:port (port 0: ephemeral) and "port N" is printed on stdout
  * once it does. Returns the listening socket; a bad address exits 2, a
@@ -9,11 +9,15 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 static int serve_listen(const char *name, const char *addr, int port, int sock_flags, void (*on_stop)(int)) {
   struct sigaction sa;
@@ -41,6 +45,47 @@ static int serve_listen(const char *name, const char *addr, int port, int sock_f
   printf("port %d\n", ntohs(a.sin_port));
   fflush(stdout);
   return fd;
+}
+
+/* One line per second at most, so a storm of failures stays readable. */
+static inline void serve_complain(const char *name, const char *what, int err) {
+  static time_t last;
+  time_t now = time(NULL);
+  if (now != last) {
+    last = now;
+    fprintf(stderr, "%s: %s: %s\n", name, what, strerror(err));
+  }
+}
+
+/* The thread-per-connection accept loop of echo_server and http_server:
+ * accept, TCP_NODELAY, one detached pthread (default attributes) running
+ * serve((void *)(long)fd). Out of descriptors or memory, it waits for
+ * connections to close; another accept error ends it (returns 1). */
+static inline int serve_threads(const char *name, int lfd, void *(*serve)(void *)) {
+  int one = 1;
+  signal(SIGPIPE, SIG_IGN);
+  for (;;) {
+    int fd = accept(lfd, NULL, NULL);
+    if (fd < 0) {
+      int err = errno;
+      if (err == EINTR || err == ECONNABORTED) continue;
+      serve_complain(name, "accept", err);
+      if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+        usleep(10000);
+        continue;
+      }
+      return 1;
+    }
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    pthread_t tid;
+    int err = pthread_create(&tid, NULL, serve, (void *)(long)fd);
+    if (err != 0) {
+      serve_complain(name, "pthread_create", err);
+      close(fd);
+      continue;
+    }
+    pthread_detach(tid);
+  }
 }
 
 #endif

@@ -7,6 +7,9 @@
 //              fibers sharing their carrier's TLS
 //   fiber_tls  the same with per-fiber TLS (the FS base follows the fiber:
 //              WRFSBASE where the kernel enables FSGSBASE, else arch_prctl)
+//   park       two fibers handing over with park/unpark (each unparks the
+//              other, then parks): what a blocking call that another fiber
+//              ends costs, shared TLS; park_tls with per-fiber TLS
 //   set_tp     writing the FS base alone, as fiber_tls does at each switch
 //   wrfsbase   the WRFSBASE instruction alone, rewriting the current base
 //              (safe even where the kernel does not enable FSGSBASE but the
@@ -86,6 +89,36 @@ double fibers() {
   return (now() - t0) / double(2 * g_rounds);
 }
 
+// ---- park/unpark ----
+rt::Fiber* g_pair[2];
+long g_turn;  // whose turn it is: park may return spuriously
+
+void* hander(void* arg) {
+  long me = reinterpret_cast<long>(arg);
+  rt::Guard g(rt::carrier());
+  for (long i = 0; i < g_rounds; ++i) {
+    while (g_turn != me) rt::park();
+    g_turn = 1 - me;
+    rt::unpark(g_pair[1 - me]);
+  }
+  return nullptr;
+}
+
+double park_pairs() {
+  g_turn = 0;
+  {
+    rt::Guard g(rt::carrier());
+    for (long i = 0; i < 2; ++i)
+      if (rt::spawn(hander, reinterpret_cast<void*>(i), rt::SpawnAttr{}, &g_pair[i]) != 0) {
+        std::fprintf(stderr, "switch_cost: spawn failed\n");
+        std::exit(1);
+      }
+  }
+  double t0 = now();
+  for (auto* x : g_pair) rt::join(x, nullptr);
+  return (now() - t0) / double(2 * g_rounds);
+}
+
 double set_tp() {
   void* root = rt::tls::get_tp();
   double t0 = now();
@@ -138,19 +171,21 @@ int main(int argc, char** argv) {
   char wrs[32] = "-";
   if (wr >= 0) std::snprintf(wrs, sizeof wrs, "%.1f", wr);
   double f = best_of_5(fibers);  // no tls::init yet: fibers share the carrier's TLS
+  double p = best_of_5(park_pairs);
   const char* why;
   rt::tls::Mode m = rt::tls::init(rt::tls::Mode::Fsgsbase, &why);
   if (m == rt::tls::Mode::Shared) {
-    std::printf("bare_ns=%.1f fiber_ns=%.1f fiber_tls_ns=- set_tp_ns=- wrfsbase_ns=%s tls=unavailable(%s)\n", b, f,
-                wrs, why);
+    std::printf("bare_ns=%.1f fiber_ns=%.1f park_ns=%.1f fiber_tls_ns=- park_tls_ns=- set_tp_ns=- wrfsbase_ns=%s "
+                "tls=unavailable(%s)\n",
+                b, f, p, wrs, why);
     return 0;
   }
-  double ft = best_of_5(fibers);
-  long saved = g_rounds;
   if (m == rt::tls::Mode::ArchPrctl && g_rounds > 20000) g_rounds = 20000;  // a system call each
+  double ft = best_of_5(fibers);
+  double pt = best_of_5(park_pairs);
   double tp = best_of_5(set_tp);
-  g_rounds = saved;
-  std::printf("bare_ns=%.1f fiber_ns=%.1f fiber_tls_ns=%.1f set_tp_ns=%.1f wrfsbase_ns=%s tls=%s\n", b, f, ft, tp,
-              wrs, m == rt::tls::Mode::Fsgsbase ? "wrfsbase" : "arch_prctl");
+  std::printf("bare_ns=%.1f fiber_ns=%.1f park_ns=%.1f fiber_tls_ns=%.1f park_tls_ns=%.1f set_tp_ns=%.1f "
+              "wrfsbase_ns=%s tls=%s\n",
+              b, f, p, ft, pt, tp, wrs, m == rt::tls::Mode::Fsgsbase ? "wrfsbase" : "arch_prctl");
   return 0;
 }

@@ -1,0 +1,2 @@
+"""The benchmark suite run by tools/bench (issue 5): peers, benchmarks,
+results and plots. See docs/BENCHMARKS.md."""

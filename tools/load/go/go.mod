@@ -1,0 +1,3 @@
+module ringletload
+
+go 1.19
