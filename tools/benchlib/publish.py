@@ -82,7 +82,7 @@ def write(repo, out, machine, settings, benches, mode, rows, fl):
          '[results.json](bench/results.json) (every run, its load average and any failure).'
          % ('--full ' if mode == 'full' else ''), '',
          '## Reproduce', '',
-         '```sh', 'tools/bench            # quick: a few minutes', 'tools/bench --mode     # everything, '
+         '```sh', 'tools/bench            # quick: a few minutes', 'tools/bench --full     # everything, '
          'about 35 minutes on 2 CPUs', '```', '',
          'It installs what it lacks from Debian (golang-go, nginx-light, wrk, linux-perf, python3-matplotlib), '
          'builds, and writes results.csv, results.json and plots/ under build/bench/DATE/.', '',
@@ -91,7 +91,7 @@ def write(repo, out, machine, settings, benches, mode, rows, fl):
                                                           machine['memory_gib'], machine['kernel'],
                                                           machine['libc'], machine['go']),
          '- %s mode: %d repetitions, %g s per measurement after %g s warm-up; peers interleaved within each '
-         'repetition; %s; load average %s at the start, %s at the end; %d s in all.' % (
+         'repetition; %s; load average %s at the start, %s at the end (the native peers with thousands of runnable threads raise it; each run records its own in results.json); %d s in all.' % (
              settings['mode'], settings['reps'], settings['seconds'], settings['warmup'], settings['pinning'],
              ' '.join(machine['loadavg_start']), ' '.join(machine['loadavg_end']), settings['elapsed_s']),
          '- Peers: ' + '; '.join('`%s` %s' % (p, d) for p, d in PEERS.items()) + '.',
