@@ -3,7 +3,9 @@
 tiny cases and writes one row per benchmark x case x peer x metric. Checks
 the shape (all eight benchmarks, the same rows as planned, CSV = JSON), that
 the peers built here (native, ringlet, epoll, io_uring) measured something
-plausible, and that a peer whose tool is missing (Go, nginx, wrk, perf not
+(rates and latencies positive; B6's per-connection memory comes from global
+counters and means nothing at smoke's 20 connections, so only its presence
+is checked), and that a peer whose tool is missing (Go, nginx, wrk, perf not
 installed) is a recorded failure with its reason, not a missing row."""
 import csv
 import json
@@ -46,7 +48,7 @@ for row in res['rows']:
         continue
     if row['median'] is None:
         bad.append('%s: failed: %s' % (key, row['error']))
-    elif row['metric'] in ('rate', 'handoff_ns', 'bare_ns', 'p99_us', 'total_kib_per_conn') and row['median'] <= 0:
+    elif row['metric'] in ('rate', 'handoff_ns', 'bare_ns', 'p99_us') and row['median'] <= 0:
         bad.append('%s: implausible %s' % (key, row['median']))
 # Under ringlet a thread-per-connection server runs on one OS thread.
 for row in res['rows']:
