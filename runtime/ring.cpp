@@ -117,21 +117,35 @@ void Ring::cancel(Completion* c) {
 }
 
 unsigned Ring::reap() {
-  unsigned head, n = 0;
-  io_uring_cqe* cqe;
-  io_uring_for_each_cqe(&ring_, head, cqe) {
-    ++n;
-    uintptr_t ud = cqe->user_data;
-    int32_t res = cqe->res;
-    uint32_t fl = cqe->flags;
-    // Advance before dispatch: complete() may queue new SQEs but never reaps.
-    io_uring_cq_advance(&ring_, 1);
-    auto* c = reinterpret_cast<Completion*>(ud & ~kBackground);
-    if (!c) continue;
-    if (!(ud & kBackground)) --inflight_;
-    c->complete(c, res, fl);
+  // Copied out and advanced before dispatch: complete() may queue new SQEs
+  // but never reaps. The completions (on their fibers' stacks) are cold with
+  // many fibers: a batch's are all fetched before the first is dispatched.
+  constexpr unsigned kBatch = 32;
+  struct Done {
+    uintptr_t ud;
+    int32_t res;
+    uint32_t flags;
+  } done[kBatch];
+  unsigned total = 0;
+  for (;;) {
+    unsigned head, n = 0;
+    io_uring_cqe* cqe;
+    io_uring_for_each_cqe(&ring_, head, cqe) {
+      done[n++] = {cqe->user_data, cqe->res, cqe->flags};
+      __builtin_prefetch(reinterpret_cast<void*>(cqe->user_data & ~kBackground));
+      if (n == kBatch) break;
+    }
+    if (!n) return total;
+    io_uring_cq_advance(&ring_, n);
+    total += n;
+    for (unsigned i = 0; i < n; ++i) {
+      auto* c = reinterpret_cast<Completion*>(done[i].ud & ~kBackground);
+      if (!c) continue;
+      if (!(done[i].ud & kBackground)) --inflight_;
+      c->complete(c, done[i].res, done[i].flags);
+    }
+    if (n < kBatch) return total;
   }
-  return n;
 }
 
 int Ring::enter(bool wait, int64_t timeout_ns, const uint64_t* sigmask, std::atomic<bool>* awake) {
