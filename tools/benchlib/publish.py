@@ -83,7 +83,7 @@ def write(repo, out, machine, settings, benches, mode, rows, fl):
          % ('--full ' if mode == 'full' else ''), '',
          '## Reproduce', '',
          '```sh', 'tools/bench            # quick: a few minutes', 'tools/bench --full     # everything, '
-         'about 35 minutes on 2 CPUs', '```', '',
+         'about 30 minutes on 2 CPUs', '```', '',
          'It installs what it lacks from Debian (golang-go, nginx-light, wrk, linux-perf, python3-matplotlib), '
          'builds, and writes results.csv, results.json and plots/ under build/bench/DATE/.', '',
          '## Machine and method', '',
