@@ -143,39 +143,33 @@ int wait_kernel(std::atomic<uint32_t>* addr, uint32_t expected, int64_t deadline
 
 }  // namespace
 
-int wait(std::atomic<uint32_t>* addr, uint32_t expected, int64_t deadline) {
-  // Only a fiber outside the runtime parks. Runtime code (guard held) and
-  // signal handlers that interrupted it sleep in the kernel instead: they
-  // may be in the middle of scheduler state that a switch would expose.
-  if (fiber_context()) {
-    Fiber* self = current();
-    int r;
-    {
-      Guard g(carrier());
-      self->sig_defer = 1;
-      r = wait_fiber(addr, expected, deadline, false);
-      self->sig_defer = 0;
-    }
-    fsig::deliver_outside(self);  // signals that came while it was in the runtime
-    return r;
+namespace {
+
+// Only a fiber outside the runtime parks. Runtime code (guard held) and
+// signal handlers that interrupted it sleep in the kernel instead: they may
+// be in the middle of scheduler state that a switch would expose.
+int wait_as(std::atomic<uint32_t>* addr, uint32_t expected, int64_t deadline, bool cancel_point) {
+  if (!fiber_context()) return wait_kernel(addr, expected, deadline);
+  Fiber* self = current();
+  int r;
+  {
+    Guard g(carrier());
+    self->sig_defer = 1;
+    r = wait_fiber(addr, expected, deadline, cancel_point);
+    self->sig_defer = 0;
   }
-  return wait_kernel(addr, expected, deadline);
+  fsig::deliver_outside(self);  // signals that came while it was in the runtime
+  return r;
+}
+
+}  // namespace
+
+int wait(std::atomic<uint32_t>* addr, uint32_t expected, int64_t deadline) {
+  return wait_as(addr, expected, deadline, false);
 }
 
 int wait_point(std::atomic<uint32_t>* addr, uint32_t expected, int64_t deadline) {
-  if (fiber_context()) {
-    Fiber* self = current();
-    int r;
-    {
-      Guard g(carrier());
-      self->sig_defer = 1;
-      r = wait_fiber(addr, expected, deadline, true);
-      self->sig_defer = 0;
-    }
-    fsig::deliver_outside(self);
-    return r;
-  }
-  return wait_kernel(addr, expected, deadline);
+  return wait_as(addr, expected, deadline, true);
 }
 
 int wake(std::atomic<uint32_t>* addr, int n) {

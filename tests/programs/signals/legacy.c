@@ -13,14 +13,8 @@
 
 #include "check.h"
 #include "report.h"
+#include "counted.h"
 
-static volatile sig_atomic_t hits;
-static pthread_t ran_in;
-static void on_sig(int sig) {
-  (void)sig;
-  hits++;
-  ran_in = pthread_self();
-}
 
 struct pauser {
   atomic_int ready;

@@ -19,16 +19,9 @@
 
 #include "check.h"
 #include "report.h"
+#include "counted.h"
 #include "ticker.h"
 
-static volatile sig_atomic_t hits;
-static pthread_t ran_in;
-
-static void on_sig(int sig) {
-  (void)sig;
-  hits++;
-  ran_in = pthread_self();
-}
 
 static void install(int sig) {
   struct sigaction sa;
