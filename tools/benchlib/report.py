@@ -13,9 +13,9 @@ def median(xs):
     return None if not n else xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
 
 
-def plan(mode, only):
-    """Every run the suite will make, in order: rep-major, then benchmark,
-    case, peer (peers interleaved: A B C A B C)."""
+def plan(only):
+    """The benchmarks to run, in order (tools/bench runs them rep-major, then
+    benchmark, case, peer: peers interleaved, A B C A B C)."""
     return [b for b in BENCHES if not only or b.id in only]
 
 

@@ -230,7 +230,7 @@ def b8(ctx, case, peer):
 
 
 class Bench:
-    def __init__(self, id, title, fn, peers, metrics, quick, full, reps=None, floor_note=''):
+    def __init__(self, id, title, fn, peers, metrics, quick, full, reps=None):
         self.id, self.title, self.fn, self.peers = id, title, fn, peers
         self.metrics = metrics  # peer -> [(metric, unit, better)]
         self._cases = {'quick': quick, 'full': full}
@@ -263,34 +263,33 @@ def grid(**axes):
     return out
 
 
-ECHO_ALL = ECHO_PEERS
 BENCHES = [
     Bench('B1', 'fiber switch and park/unpark', b1, list(B1_METRICS),
           lambda p: [(m, u, LOWER) for m, u in B1_METRICS[p]],
           [{'what': 'handoff'}], [{'what': 'handoff'}]),
     Bench('B2', 'spawn + join', b2, ['native', 'ringlet', 'ringlet-shared', 'go1', 'go'],
           same([('rate', 'spawns/s', HIGHER)]), [{'what': 'spawn+join'}], [{'what': 'spawn+join'}]),
-    Bench('B3', 'echo throughput, closed loop', b3, ECHO_ALL,
+    Bench('B3', 'echo throughput, closed loop', b3, ECHO_PEERS,
           same([('rate', 'round trips/s', HIGHER), ('os_threads', 'threads', LOWER),
                 ('rss_kib', 'KiB', LOWER)]),
           grid(size=[64], conns=[1, 100, 1000, 5000]) + [{'size': 4096, 'conns': 1000}],
           grid(size=[64, 4096], conns=[1, 10, 100, 1000, 5000, 15000])),
-    Bench('B4', 'tail latency, open loop, 1,000 connections', b4, ECHO_ALL,
+    Bench('B4', 'tail latency, open loop, 1,000 connections', b4, ECHO_PEERS,
           same([('p50_us', 'µs', LOWER), ('p99_us', 'µs', LOWER), ('p999_us', 'µs', LOWER),
                 ('achieved', 'msg/s', HIGHER)]),
           grid(load=[25, 80]), grid(load=[25, 50, 80, 95])),
     Bench('B5', 'HTTP keep-alive (wrk)', b5, HTTP_PEERS,
           same([('rate', 'requests/s', HIGHER), ('p99_ms', 'ms', LOWER)]),
           grid(path=['/', '/file'], conns=[64]), grid(path=['/', '/file'], conns=[64, 256, 1000])),
-    Bench('B6', 'memory per idle connection', b6, ECHO_ALL,
+    Bench('B6', 'memory per idle connection', b6, ECHO_PEERS,
           same([('total_kib_per_conn', 'KiB', LOWER), ('rss_kib_per_conn', 'KiB', LOWER),
                 ('kernel_kib_per_conn', 'KiB', LOWER), ('page_tables_kib_per_conn', 'KiB', LOWER),
                 ('os_threads', 'threads', LOWER)]),
           grid(conns=[5000]), grid(conns=[1000, 5000, 10000, 19000]), reps=1),
-    Bench('B7', 'short-lived connections (connect, 3 echoes, close)', b7, ECHO_ALL,
+    Bench('B7', 'short-lived connections (connect, 3 echoes, close)', b7, ECHO_PEERS,
           same([('rate', 'connections/s', HIGHER)]),
           grid(concurrency=[100, 1000]), grid(concurrency=[100, 1000, 5000])),
-    Bench('B8', 'system calls and context switches per request, 1,000 connections', b8, ECHO_ALL,
+    Bench('B8', 'system calls and context switches per request, 1,000 connections', b8, ECHO_PEERS,
           same([('syscalls_per_req', 'syscalls', LOWER), ('ctxsw_per_req', 'switches', LOWER),
                 ('cpu_us_per_req', 'µs CPU', LOWER)]),
           grid(conns=[1000], rounds=[20]), grid(conns=[1000], rounds=[100]), reps=1),

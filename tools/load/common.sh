@@ -20,13 +20,11 @@ LAUNCHER=$BUILD_DIR/tools/launcher/ringlet
 
 # The targets the scripts run, as ninja names them. Without the launcher we
 # fall back to LD_PRELOAD, so it is optional.
-NEEDED_TARGETS=(tools/load/echo_server tools/load/echo_load tools/load/pingpong
-	tools/load/spawn_join tools/load/sleepers interpose/libringlet.so)
+NEEDED_TARGETS=(tools/load/echo_server tools/load/echo_load interpose/libringlet.so)
 OPTIONAL_TARGETS=(tools/launcher/ringlet)
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ringlet-load.XXXXXX")
 PIDS=()            # processes to kill on exit
-PIN_PROG=()        # taskset prefix for the single-process benchmarks
 
 say() { printf '%s\n' "$*" >&2; }
 die() { say "${0##*/}: $*"; exit 1; }
@@ -58,7 +56,7 @@ ensure_build() {
 
 check_built() {
 	local t
-	for t in echo_server echo_load pingpong spawn_join sleepers switch_cost idle_cost; do
+	for t in echo_server echo_load; do
 		[[ -x $LOAD_DIR/$t ]] || die "$LOAD_DIR/$t is missing (build first, or drop --no-build)"
 	done
 	[[ -f $LIBRINGLET ]] || die "$LIBRINGLET is missing (build first, or drop --no-build)"
@@ -76,16 +74,10 @@ setup_ringlet() {
 	fi
 }
 
-# peer_prefix native|ringlet|ringlet-try|ringlet-shared: prints nothing,
-# sets PREFIX. ringlet-try is ringlet with RINGLET_IO=try (a non-blocking
-# attempt before io_uring), measured against the default by tools/bench
-# --io-modes; ringlet-shared is ringlet with RINGLET_TLS=shared (fibers share
-# their carrier's TLS), measured by tools/bench --tls-modes.
+# peer_prefix native|ringlet: sets PREFIX, the command prefix for the peer.
 peer_prefix() {
 	case $1 in
 	ringlet) PREFIX=("${RINGLET[@]}") ;;
-	ringlet-try) PREFIX=(env RINGLET_IO=try "${RINGLET[@]}") ;;
-	ringlet-shared) PREFIX=(env RINGLET_TLS=shared "${RINGLET[@]}") ;;
 	*) PREFIX=() ;;
 	esac
 }
