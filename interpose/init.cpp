@@ -73,6 +73,7 @@ void start_tls() {
   TlsMode want = rt::config::cfg.tls;
   rt::tls::Mode m = want == TlsMode::Shared      ? rt::tls::Mode::Shared
                     : want == TlsMode::ArchPrctl ? rt::tls::Mode::ArchPrctl
+                    : want == TlsMode::Copy      ? rt::tls::Mode::Copy
                                                  : rt::tls::Mode::Fsgsbase;
   const char* why;
   if (rt::tls::init(m, &why) == rt::tls::Mode::Shared && m != rt::tls::Mode::Shared)
@@ -81,7 +82,9 @@ void start_tls() {
                  why);
   RINGLET_DEBUG_LOG("thread-local storage: %s", rt::tls::mode() == rt::tls::Mode::Fsgsbase    ? "per fiber (WRFSBASE)"
                                                 : rt::tls::mode() == rt::tls::Mode::ArchPrctl ? "per fiber (arch_prctl)"
+                                                : rt::tls::mode() == rt::tls::Mode::Copy      ? "per fiber (copied)"
                                                                                               : "shared");
+  if (rt::tls::tls_owner()) RINGLET_DEBUG_LOG("not copied: %s has thread-local variables", rt::tls::tls_owner());
 }
 
 // ---- stack overflow report (DESIGN rule 8) --------------------------------

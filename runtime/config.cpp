@@ -102,9 +102,10 @@ bool p_io(const char* v, Config& c, char* err, size_t n) {
 bool p_tls(const char* v, Config& c, char* err, size_t n) {
   if (!strcmp(v, "auto")) c.tls = TlsMode::Auto;
   else if (!strcmp(v, "arch_prctl")) c.tls = TlsMode::ArchPrctl;
+  else if (!strcmp(v, "copy")) c.tls = TlsMode::Copy;
   else if (!strcmp(v, "shared")) c.tls = TlsMode::Shared;
   else {
-    snprintf(err, n, "is not 'auto', 'arch_prctl' or 'shared'");
+    snprintf(err, n, "is not 'auto', 'arch_prctl', 'copy' or 'shared'");
     return false;
   }
   return true;

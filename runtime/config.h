@@ -15,7 +15,7 @@ enum class IoMode : uint8_t { Auto, Try, Ring };
 // Thread-local storage of fibers (RINGLET_TLS): their own, switched with
 // WRFSBASE (or arch_prctl where the CPU or kernel lacks it), or shared with
 // their carrier.
-enum class TlsMode : uint8_t { Auto, ArchPrctl, Shared };
+enum class TlsMode : uint8_t { Auto, ArchPrctl, Copy, Shared };
 
 // Families of calls that ringlet reroutes (RINGLET_PATCH). A family that is
 // switched off passes straight to the kernel.

@@ -223,7 +223,8 @@ void switch_to(Carrier* c, Fiber* self, Fiber* next) {
   if (tls::per_fiber()) {
     // From here until the switch, no thread-local variable may be touched:
     // they would be the next fiber's.
-    tls::set_tp(next->tp);
+    if (tls::copies()) tls::swap(self->tp, next->tp);
+    else tls::set_tp(next->tp);
     arch::ctx_switch(&self->sp, next->sp, self);
     after_switch(c);
     return;
@@ -289,7 +290,11 @@ Fiber* new_root(Carrier* c) {
   if (!m) return nullptr;
   auto* f = static_cast<Fiber*>(m);
   init_fiber(f, c, kFiberRoot);
-  f->tp = tls::get_tp();
+  f->tp = tls::copies() ? tls::root_image() : tls::get_tp();
+  if (!f->tp) {
+    free(m);
+    return nullptr;
+  }
   f->sig_mask = fsig::thread_mask();
   c->sig_mask = f->sig_mask;
   fsig::join(c, f);

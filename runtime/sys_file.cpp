@@ -22,6 +22,7 @@
 #include "fsig.h"
 #include "io_wait.h"
 #include "raw.h"
+#include "abi/tls.h"
 #include "sched.h"
 
 namespace rt::sys {
@@ -73,7 +74,10 @@ long file_rw(bool write, int fd, const iovec* iov, int cnt, int64_t off) {
   size_t total = 0;
   for (int i = 0; i < cnt; ++i) total += iov[i].iov_len;
   // Nothing to move: the kernel's answer (EBADF for the wrong mode, EISDIR...).
-  if ((write ? fi.no_nowait_write : fi.no_nowait) || total == 0) return plain(write, fd, iov, cnt, off);
+  // Buffers in copied TLS must not be left to io_uring (abi/tls.h): the
+  // plain call, which a disk finishes.
+  if ((write ? fi.no_nowait_write : fi.no_nowait) || total == 0 || tls::aliased_iov(iov, cnt))
+    return plain(write, fd, iov, cnt, off);
   long r = nowait(write, fd, iov, cnt, off);
   if (r == -EOPNOTSUPP) {
     fd::set_no_nowait(fd, write);
@@ -131,8 +135,9 @@ long file_open(int dirfd, const char* path, int flags, unsigned mode) {
     if (r != -EAGAIN && r != -ENOSYS && r != -EINVAL && r != -E2BIG) return r;
   }
   // procfs never reads a disk, and its thread-self and the like must be
-  // resolved by the calling thread, not by io_uring's worker.
-  if (path && !strncmp(path, "/proc/", 6)) return raw::sys(SYS_openat, dirfd, path, flags, mode);
+  // resolved by the calling thread, not by io_uring's worker; a path in
+  // copied TLS must not be left to io_uring either (abi/tls.h).
+  if (path && (!strncmp(path, "/proc/", 6) || tls::aliased(path, 1))) return raw::sys(SYS_openat, dirfd, path, flags, mode);
   IoOp op;
   io_uring_sqe* s = io_sqe();
   io_uring_prep_openat(s, dirfd, path, flags, mode);

@@ -1,7 +1,9 @@
 // Router handlers: recv*, send*, accept, connect.
 #include <cerrno>
+#include <cstring>
 #include <sys/socket.h>
 
+#include "abi/tls.h"
 #include "config.h"
 #include "io_wait.h"
 #include "raw.h"
@@ -96,16 +98,28 @@ long h_sendmsg(const Args& a) {
 long accept_common(long nr, const Args& a, int flags) {
   int fd = int(a.a[0]);
   fd::Info fi = fd::get(fd);
+  auto* addr = reinterpret_cast<sockaddr*>(a.a[1]);
+  auto* addrlen = reinterpret_cast<socklen_t*>(a.a[2]);
   long res;
   if (!parks(fi, 0)) {
     res = pass(nr, a);
   } else {
+    // An address in copied TLS (abi/tls.h) is received on the stack and
+    // copied out once the fiber runs again.
+    sockaddr_storage own;
+    socklen_t own_len = 0;
+    bool bounce = addr && addrlen && (tls::aliased(addr, *addrlen) || tls::aliased(addrlen, sizeof *addrlen));
+    if (bounce) own_len = sizeof own;
     IoOp op;
     io_uring_sqe* s = io_sqe();
-    io_uring_prep_accept(s, fd, reinterpret_cast<sockaddr*>(a.a[1]), reinterpret_cast<socklen_t*>(a.a[2]),
+    io_uring_prep_accept(s, fd, bounce ? reinterpret_cast<sockaddr*>(&own) : addr, bounce ? &own_len : addrlen,
                          flags);
     res = io_submit_wait(s, op, deadline_after(fi.rcvtimeo));
     if (res == kDeadlinePassed) res = -EAGAIN;
+    if (bounce && res >= 0) {
+      memcpy(addr, &own, *addrlen < own_len ? *addrlen : own_len);
+      *addrlen = own_len;
+    }
   }
   if (res >= 0) fd::accepted(int(res), fd, flags & SOCK_NONBLOCK);
   return res;
@@ -121,9 +135,16 @@ long h_connect(const Args& a) {
   int fd = int(a.a[0]);
   fd::Info fi = fd::get(fd);
   if (!parks(fi, 0) || fi.kind != fd::kSocketStream) return pass(SYS_connect, a);
+  auto* addr = reinterpret_cast<const sockaddr*>(a.a[1]);
+  auto len = socklen_t(a.a[2]);
+  sockaddr_storage own;  // an address in copied TLS (abi/tls.h) goes from the stack
+  if (tls::aliased(addr, len) && len <= sizeof own) {
+    memcpy(&own, addr, len);
+    addr = reinterpret_cast<const sockaddr*>(&own);
+  }
   IoOp op;
   io_uring_sqe* s = io_sqe();
-  io_uring_prep_connect(s, fd, reinterpret_cast<const sockaddr*>(a.a[1]), socklen_t(a.a[2]));
+  io_uring_prep_connect(s, fd, addr, len);
   long res = io_submit_wait(s, op, deadline_after(fi.sndtimeo));
   return res == kDeadlinePassed ? -EINPROGRESS : res;
 }

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <liburing.h>
+#include <poll.h>
 
 #include "abi/tls.h"
 #include "config.h"
@@ -145,6 +146,32 @@ long ring_op(const Req& r, Cursor& c, const fd::Info& fi, int64_t deadline) {
   return res;
 }
 
+// Copy mode (abi/tls.h): whether the kernel would use memory in the
+// carrier's TLS while the fiber is parked.
+bool touches_tls(const Req& r, const Cursor& c) {
+  if (!tls::g_copy_span) return false;
+  if (tls::aliased_iov(c.v, c.n)) return true;
+  if (r.addrlen && tls::aliased(r.addrlen, sizeof *r.addrlen)) return true;
+  if (r.addr && tls::aliased(r.addr, r.write ? r.destlen : (r.addrlen ? *r.addrlen : 1))) return true;
+  const msghdr* m = r.msg;
+  return m && (tls::aliased(m, sizeof *m) || tls::aliased(m->msg_name, m->msg_namelen) ||
+               tls::aliased(m->msg_control, m->msg_controllen));
+}
+
+// The transfer for such memory: readiness through the ring (which touches
+// no user memory), then a non-blocking attempt, until one moves data.
+long ready_op(const Req& r, Cursor& c, int64_t deadline) {
+  for (;;) {
+    IoOp op;
+    io_uring_sqe* s = io_sqe();
+    io_uring_prep_poll_add(s, r.fd, r.write ? POLLOUT : POLLIN);
+    long w = io_submit_wait(s, op, deadline);
+    if (w < 0) return w;
+    long res = attempt(r, c, true);
+    if (res != -EAGAIN) return res;
+  }
+}
+
 }  // namespace
 
 // Whether a call makes a non-blocking attempt before it goes to the ring.
@@ -174,7 +201,12 @@ long run(const Req& r, const fd::Info& fi) {
   if (int e = c.init(r, loop)) return e;
   size_t total = loop ? c.total() : 0;
   bool waitall = r.sock && (r.flags & MSG_WAITALL);
-  bool try_first = !waitall && !(r.write ? fi.no_nowait_write : fi.no_nowait) && attempt_first(r, fi);
+  bool no_nowait = r.write ? fi.no_nowait_write : fi.no_nowait;
+  bool ready = touches_tls(r, c);
+  // Without a non-blocking attempt to follow readiness, memory in copied
+  // TLS goes to the kernel by the plain call, which blocks the carrier.
+  if (ready && (waitall || no_nowait)) return attempt(r, c, false);
+  bool try_first = ready || (!waitall && !no_nowait && attempt_first(r, fi));
   int64_t timeout = fi.socket() ? (r.write ? fi.sndtimeo : fi.rcvtimeo) : 0;
   int64_t deadline = 0;  // set when the call first has to wait
   size_t done = 0;
@@ -184,6 +216,7 @@ long run(const Req& r, const fd::Info& fi) {
       res = attempt(r, c, true);
       if (res == -EOPNOTSUPP && !r.sock) {
         fd::set_no_nowait(r.fd, r.write);  // e.g. /proc files: no RWF_NOWAIT
+        if (ready) return done ? long(done) : attempt(r, c, false);
         try_first = false;
         res = -EAGAIN;
       }
@@ -194,11 +227,11 @@ long run(const Req& r, const fd::Info& fi) {
         res = try_first ? -EAGAIN : attempt(r, c, false);
       } else {
         if (!deadline) deadline = deadline_after(timeout);
-        res = ring_op(r, c, fi, deadline);
+        res = ready ? ready_op(r, c, deadline) : ring_op(r, c, fi, deadline);
         if (res == kDeadlinePassed) res = -EAGAIN;  // SO_RCVTIMEO/SO_SNDTIMEO: EAGAIN
         // io_uring sends with MSG_NOSIGNAL; the kernel would have raised
         // SIGPIPE at the calling thread.
-        if (res == -EPIPE && r.sock && r.write && !(r.flags & MSG_NOSIGNAL))
+        if (res == -EPIPE && !ready && r.sock && r.write && !(r.flags & MSG_NOSIGNAL))
           raw::sys(SYS_tgkill, raw::sys(SYS_getpid), raw::gettid(), SIGPIPE);
       }
     }

@@ -8,12 +8,19 @@
 #include <dlfcn.h>
 #include <link.h>
 #include <sys/auxv.h>
+#include <sys/uio.h>
 
 #include "../raw.h"
 
 namespace rt::tls {
 
+size_t g_copy_span = 0;
+
 namespace {
+
+const char* g_tls_owner;
+
+void* create_block(char* top, void* root);
 
 // tcbhead_t on x86-64 (sysdeps/x86_64/nptl/tls.h): fixed by the ABI that
 // compiled code relies on (%fs:0x28 is the stack protector's canary).
@@ -40,6 +47,18 @@ size_t g_libc_size;
 constexpr unsigned kMaxMallocWords = 4;
 size_t g_malloc_words[kMaxMallocWords];  // offsets in libc's block
 unsigned g_nmalloc = 0;
+
+// Copy mode: the initial image of the static blocks (g_copy_span bytes, as
+// a new thread's would be) and a DTV for new fibers (dynamic modules not
+// allocated yet, static ones at the carrier's blocks).
+char* g_image;
+struct Dtv {  // glibc's dtv_t: {counter} or {val, to_free}; dtv[-1] counts the slots
+  void* val;
+  void* to_free;
+};
+Dtv* g_dtv_image;
+size_t g_dtv_bytes;
+constexpr size_t kHeader = 64;  // an image's header: tcb and dtv words, one line
 
 // Proves that a new block got the initialization image (.tdata) and that a
 // write in one block stays there.
@@ -69,6 +88,7 @@ struct LibcTls {
   void* fbase;
   char* block = nullptr;
   size_t size = 0;
+  size_t modid = 0;
 };
 
 int find_libc(dl_phdr_info* info, size_t, void* arg) {
@@ -77,7 +97,50 @@ int find_libc(dl_phdr_info* info, size_t, void* arg) {
   for (int i = 0; i < info->dlpi_phnum; ++i)
     if (info->dlpi_phdr[i].p_type == PT_TLS) l->size = info->dlpi_phdr[i].p_memsz;
   l->block = static_cast<char*>(info->dlpi_tls_data);
+  l->modid = info->dlpi_tls_modid;
   return 1;
+}
+
+// How far below the thread pointer the loaded modules' static blocks reach.
+struct Span {
+  char* tp;
+  size_t used = 0;
+};
+
+int find_span(dl_phdr_info* info, size_t, void* arg) {
+  auto* s = static_cast<Span*>(arg);
+  auto* d = static_cast<char*>(info->dlpi_tls_data);
+  if (d && d < s->tp && size_t(s->tp - d) <= g_static_size && size_t(s->tp - d) > s->used) s->used = size_t(s->tp - d);
+  return 0;
+}
+
+size_t g_libc_modid;
+
+// The first module with static TLS of its own besides libc, libstdc++ and
+// ringlet: those keep nothing in TLS whose address another thread uses
+// (errno, locale, exception stacks, the runtime's carrier pointer).
+struct Owner {
+  const char* name = nullptr;
+};
+
+bool known_tls(const char* path) {
+  const char* base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  static const char* const kKnown[] = {"libc.so", "libstdc++.so", "libgcc_s.so", "libringlet"};
+  for (const char* k : kKnown)
+    if (!strncmp(base, k, strlen(k))) return true;
+  return false;
+}
+
+int find_owner(dl_phdr_info* info, size_t, void* arg) {
+  auto* o = static_cast<Owner*>(arg);
+  for (int i = 0; i < info->dlpi_phnum; ++i) {
+    if (info->dlpi_phdr[i].p_type != PT_TLS || info->dlpi_phdr[i].p_memsz == 0) continue;
+    if (known_tls(info->dlpi_name)) return 0;
+    o->name = info->dlpi_name[0] ? info->dlpi_name : "the program";
+    return 1;
+  }
+  return 0;
 }
 
 const char* check_layout(void* tp) {
@@ -120,6 +183,47 @@ const char* check_layout(void* tp) {
   if (!l.block || !l.size || l.size > 4096) return "libc's TLS block is not found";
   g_libc_off = static_cast<char*>(tp) - l.block;
   g_libc_size = l.size;
+  g_libc_modid = l.modid;
+  return nullptr;
+}
+
+// Copy mode's own assumptions: the used static blocks, the rseq area outside
+// them (the kernel writes it), and the DTV as glibc lays it out (checked on
+// libc's own entry, which must point at its static block).
+const char* prepare_copy(char* tp) {
+  Span sp{tp};
+  dl_iterate_phdr(find_span, &sp);
+  size_t span = (sp.used + 15) & ~size_t{15};
+  if (!span || span > (g_static_size - g_tcb_size) || span < size_t(g_libc_off)) return "the static TLS blocks are not found";
+  if (g_rseq_size && g_rseq_off < long(kHeader) && g_rseq_off + long(g_rseq_size) > -long(span))
+    return "the rseq area lies in static TLS";
+  size_t val_off;
+  if (!db_field("_thread_db_dtv_t_pointer_val", 64, &val_off) || val_off != 0)
+    return "the DTV's entries are not described";
+  auto* dtv = at<Dtv*>(tp, 8);
+  size_t n = reinterpret_cast<size_t>(dtv[-1].val);
+  if (n < g_libc_modid || n > 65536 || dtv[g_libc_modid].val != tp - g_libc_off)
+    return "the DTV is not laid out as glibc's";
+  g_dtv_bytes = (n + 2) * sizeof(Dtv);
+  g_dtv_image = static_cast<Dtv*>(malloc(g_dtv_bytes));
+  g_image = static_cast<char*>(malloc(span));
+  if (!g_dtv_image || !g_image) return "out of memory";
+  memcpy(g_dtv_image, dtv - 1, g_dtv_bytes);
+  for (size_t i = 2; i < n + 2; ++i) {
+    auto* v = static_cast<char*>(g_dtv_image[i].val);
+    if (v && !(v < tp && size_t(tp - v) <= g_static_size)) g_dtv_image[i].val = reinterpret_cast<void*>(-1L);  // unallocated
+    g_dtv_image[i].to_free = nullptr;
+  }
+  // The initial image: what the loader puts in a new thread's blocks.
+  size_t len = g_static_size + g_static_align;
+  auto* buf = static_cast<char*>(malloc(len));
+  if (!buf) return "out of memory";
+  char* fresh = static_cast<char*>(create_block(buf + len, tp));
+  if (!fresh) return "the dynamic loader could not set up a TLS block";
+  memcpy(g_image, fresh - span, span);
+  destroy(fresh);
+  free(buf);
+  g_copy_span = span;
   return nullptr;
 }
 
@@ -132,28 +236,53 @@ void set_tp_raw(Mode m, void* tp) {
   else raw::sys(SYS_arch_prctl, ARCH_SET_FS, tp);
 }
 
+// Copy mode: the thread pointer of an image whose area ends at `top`.
+char* image_at(char* top) { return reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(top) - kHeader) & ~uintptr_t{63}); }
+
+// Copy mode: a new fiber's image (the initial static blocks, its own DTV).
+void* create_copy(char* top) {
+  char* tp = image_at(top);
+  auto* dtv = static_cast<Dtv*>(malloc(g_dtv_bytes));
+  if (!dtv) return nullptr;
+  memcpy(dtv, g_dtv_image, g_dtv_bytes);
+  memcpy(tp - g_copy_span, g_image, g_copy_span);
+  at<void*>(tp, kTcb) = tp;
+  at<Dtv*>(tp, 8) = dtv + 1;
+  return tp;
+}
+
 // Runs a scratch control block once: its init image, its own errno, libc's
 // per-thread start, and which words of libc's block malloc sets.
 const char* probe(Mode m, void* root) {
-  size_t len = g_static_size + g_static_align;
+  size_t len = (m == Mode::Copy ? g_copy_span + 2 * kHeader : g_static_size + g_static_align);
   auto* buf = static_cast<char*>(malloc(len));
-  if (!buf) return "out of memory";
-  void* tp = create(buf + len, root);
+  auto* saved = static_cast<char*>(m == Mode::Copy ? malloc(len) : nullptr);
+  if (!buf || (m == Mode::Copy && !saved)) return "out of memory";
+  void* tp = m == Mode::Copy ? create_copy(buf + len) : create_block(buf + len, root);
+  void* root_img = m == Mode::Copy ? image_at(saved + len) : root;
   if (!tp) return "the dynamic loader could not set up a TLS block";
   unsigned char before[4096], after[4096];
-  char* block = static_cast<char*>(tp) - g_libc_off;
-  int* root_errno = g_errno_location();
-  set_tp_raw(m, tp);
+  // Where libc's block is while the scratch one is in use.
+  char* block = static_cast<char*>(m == Mode::Copy ? root : tp) - g_libc_off;
+  int* volatile errno_at = g_errno_location();
+  *errno_at = 0x3e;
+  if (m == Mode::Copy) swap(root_img, tp);
+  else set_tp_raw(m, tp);
   bool image = tl_probe == 0x5a17;
   tl_probe = 1;
-  bool own_errno = g_errno_location() != root_errno;
+  errno_at = g_errno_location();
+  bool own_errno = *errno_at == 0;
+  *errno_at = 77;
   p_ctype_init();
   bool ctype = isalpha('a') && !isalpha('1');
   memcpy(before, block, g_libc_size);
   void* volatile p = malloc(64);
   free(p);
   memcpy(after, block, g_libc_size);
-  set_tp_raw(m, root);
+  if (m == Mode::Copy) swap(tp, root_img);
+  else set_tp_raw(m, root);
+  errno_at = g_errno_location();
+  if (*errno_at != 0x3e) own_errno = false;
   if (!image || tl_probe != 0x5a17) return "a new TLS block does not hold its own variables";
   if (!own_errno) return "errno does not move with the TLS block";
   if (!ctype) return "libc's character tables do not start in a new TLS block";
@@ -167,6 +296,7 @@ const char* probe(Mode m, void* root) {
   // cache, maybe an arena) stays allocated, once.
   destroy(tp);
   free(buf);
+  free(saved);
   return nullptr;
 }
 
@@ -182,18 +312,34 @@ bool fsgsbase_usable() { return getauxval(AT_HWCAP2) & 2 /* HWCAP2_FSGSBASE */; 
 Mode init(Mode want, const char** why) {
   *why = "";
   g_mode = Mode::Shared;
+  g_copy_span = 0;
   if (want == Mode::Shared) {
     *why = "RINGLET_TLS=shared";
     return g_mode;
   }
   Mode m = want;
-  if (m == Mode::Fsgsbase && !fsgsbase_usable()) m = Mode::ArchPrctl;
+  if (m == Mode::Fsgsbase && !fsgsbase_usable()) {
+    // Copying is exact for TLS nobody else reads; a program with __thread
+    // variables of its own may pass their addresses to other threads.
+    Owner o;
+    dl_iterate_phdr(find_owner, &o);
+    g_tls_owner = o.name;
+    m = o.name ? Mode::ArchPrctl : Mode::Copy;
+  }
   void* tp = get_tp();
   if (const char* e = check_layout(tp)) {
     *why = e;
     return g_mode;
   }
+  if (m == Mode::Copy) {
+    if (const char* e = prepare_copy(static_cast<char*>(tp))) {
+      g_copy_span = 0;
+      *why = e;
+      return g_mode;
+    }
+  }
   if (const char* e = probe(m, tp)) {
+    g_copy_span = 0;
     *why = e;
     return g_mode;
   }
@@ -208,17 +354,48 @@ const char* check(void* tp) { return check_layout(tp); }
 
 Mode mode() { return g_mode; }
 
-size_t area_size() { return per_fiber() ? g_static_size + g_static_align : 0; }
+bool aliased_iov(const iovec* v, int n) {
+  if (!g_copy_span || n <= 0) return false;
+  if (aliased(v, sizeof(iovec) * size_t(n))) return true;
+  for (int i = 0; i < n; ++i)
+    if (aliased(v[i].iov_base, v[i].iov_len)) return true;
+  return false;
+}
 
-void* get_tp() {
-  void* p;
-  __asm__("mov %%fs:0, %0" : "=r"(p));
-  return p;
+const char* tls_owner() { return g_tls_owner; }
+
+size_t area_size() {
+  if (g_mode == Mode::Copy) return ((g_copy_span + 63) & ~size_t{63}) + 2 * kHeader;
+  return per_fiber() ? g_static_size + g_static_align : 0;
 }
 
 void set_tp(void* tp) { set_tp_raw(g_mode, tp); }
 
-void* create(char* top, void* root) {
+void* create(char* top, void* root) { return g_mode == Mode::Copy ? create_copy(top) : create_block(top, root); }
+
+void* root_image() {
+  size_t len = area_size();
+  auto* m = static_cast<char*>(aligned_alloc(64, len));
+  return m ? image_at(m + len) : nullptr;
+}
+
+void swap(void* out, void* in) {
+  char* live = static_cast<char*>(get_tp());
+  size_t n = g_copy_span;
+  memcpy(static_cast<char*>(out) - n, live - n, n);
+  at<void*>(out, 8) = at<void*>(live, 8);
+  // malloc's per-thread words stay the carrier's (see the top of tls.h).
+  char* libc = live - g_libc_off;
+  uint64_t keep[kMaxMallocWords];
+  for (unsigned i = 0; i < g_nmalloc; ++i) keep[i] = at<uint64_t>(libc, g_malloc_words[i]);
+  memcpy(live - n, static_cast<char*>(in) - n, n);
+  for (unsigned i = 0; i < g_nmalloc; ++i) at<uint64_t>(libc, g_malloc_words[i]) = keep[i];
+  at<void*>(live, 8) = at<void*>(in, 8);
+}
+
+namespace {
+
+void* create_block(char* top, void* root) {
   auto t = (reinterpret_cast<uintptr_t>(top) - g_tcb_size) & ~(g_static_align - 1);
   auto* tp = reinterpret_cast<char*>(t);
   memset(tp, 0, g_tcb_size);
@@ -244,9 +421,16 @@ void* create(char* top, void* root) {
   return tp;
 }
 
+}  // namespace
+
 void destroy(void* tp) { p_deallocate(tp, false); }
 
 int call_as(void* tp, int (*fn)(void*), void* arg, int* err) {
+  if (g_mode == Mode::Copy) {
+    int r = fn(arg);
+    *err = *g_errno_location();
+    return r;
+  }
   void* own = get_tp();
   set_tp(tp);
   int r = fn(arg);

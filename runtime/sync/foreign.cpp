@@ -1,6 +1,8 @@
 #include "foreign.h"
 
 #include <climits>
+#include <cstddef>
+#include <pthread.h>
 #include <ctime>
 #include <linux/futex.h>
 #include <sys/syscall.h>
@@ -52,6 +54,23 @@ void remove(Slot* s) {
 // glibc's pthread_mutex_t: the lock word at 0, the kind at 16.
 constexpr int kRobust = 16;
 int kind_of(const void* m) { return *reinterpret_cast<const int*>(static_cast<const char*>(m) + 16); }
+
+// With copied TLS the struct pthread is the carrier's, so glibc linked the
+// mutex into the carrier's robust list when the fiber took it; a dead
+// fiber's mutexes leave that list as glibc's DEQUEUE_MUTEX takes them out
+// (else the next owner links it in a second time). The links are the
+// public __data.__list; they point at the neighbours' __next, low bit a flag.
+void unlink_robust(const void* m) {
+  auto& l = static_cast<pthread_mutex_t*>(const_cast<void*>(m))->__data.__list;
+  if (!l.__next || !l.__prev) return;
+  auto entry = [](void* p) {
+    return reinterpret_cast<__pthread_list_t*>((reinterpret_cast<uintptr_t>(p) & ~uintptr_t{1}) -
+                                               offsetof(__pthread_list_t, __next));
+  };
+  entry(l.__next)->__prev = l.__prev;
+  entry(l.__prev)->__next = l.__next;
+  l.__prev = l.__next = nullptr;
+}
 
 void mark_owner_died(const void* m) {
   auto* word = reinterpret_cast<std::atomic<uint32_t>*>(const_cast<void*>(m));
@@ -115,7 +134,10 @@ void fiber_exiting(Fiber* f) {
       remove(&s);
     }
   }
-  for (unsigned i = 0; i < n; ++i) mark_owner_died(held[i]);
+  for (unsigned i = 0; i < n; ++i) {
+    if (tls::copies()) unlink_robust(held[i]);
+    mark_owner_died(held[i]);
+  }
 }
 
 int64_t within_slice(int64_t deadline) {
