@@ -37,7 +37,8 @@ def needs(ctx, peer):
 # ---- B1: switch and park/unpark ----------------------------------------
 B1_METRICS = {
     'runtime': [('bare_ns', 'ns'), ('fiber_ns', 'ns'), ('park_ns', 'ns'),
-                ('fiber_tls_ns', 'ns'), ('park_tls_ns', 'ns')],
+                ('fiber_tls_ns', 'ns'), ('park_tls_ns', 'ns'),
+                ('fiber_copy_ns', 'ns'), ('park_copy_ns', 'ns')],
     'native': [('handoff_ns', 'ns')],
     'ringlet': [('handoff_ns', 'ns')],
     'ringlet-shared': [('handoff_ns', 'ns')],

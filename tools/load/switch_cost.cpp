@@ -7,9 +7,12 @@
 //              fibers sharing their carrier's TLS
 //   fiber_tls  the same with per-fiber TLS (the FS base follows the fiber:
 //              WRFSBASE where the kernel enables FSGSBASE, else arch_prctl)
+//   fiber_copy the same with copied TLS (the FS base stays, each switch
+//              copies the fibers' static TLS images: runtime/abi/tls.h)
 //   park       two fibers handing over with park/unpark (each unparks the
 //              other, then parks): what a blocking call that another fiber
-//              ends costs, shared TLS; park_tls with per-fiber TLS
+//              ends costs, shared TLS; park_tls with per-fiber TLS,
+//              park_copy with copied TLS
 //   set_tp     writing the FS base alone, as fiber_tls does at each switch
 //   wrfsbase   the WRFSBASE instruction alone, rewriting the current base
 //              (safe even where the kernel does not enable FSGSBASE but the
@@ -175,17 +178,25 @@ int main(int argc, char** argv) {
   const char* why;
   rt::tls::Mode m = rt::tls::init(rt::tls::Mode::Fsgsbase, &why);
   if (m == rt::tls::Mode::Shared) {
-    std::printf("bare_ns=%.1f fiber_ns=%.1f park_ns=%.1f fiber_tls_ns=- park_tls_ns=- set_tp_ns=- wrfsbase_ns=%s "
-                "tls=unavailable(%s)\n",
+    std::printf("bare_ns=%.1f fiber_ns=%.1f park_ns=%.1f fiber_tls_ns=- park_tls_ns=- fiber_copy_ns=- park_copy_ns=- "
+                "set_tp_ns=- wrfsbase_ns=%s tls=unavailable(%s)\n",
                 b, f, p, wrs, why);
     return 0;
   }
+  long rounds = g_rounds;
   if (m == rt::tls::Mode::ArchPrctl && g_rounds > 20000) g_rounds = 20000;  // a system call each
   double ft = best_of_5(fibers);
   double pt = best_of_5(park_pairs);
   double tp = best_of_5(set_tp);
-  std::printf("bare_ns=%.1f fiber_ns=%.1f park_ns=%.1f fiber_tls_ns=%.1f park_tls_ns=%.1f set_tp_ns=%.1f "
-              "wrfsbase_ns=%s tls=%s\n",
-              b, f, p, ft, pt, tp, wrs, m == rt::tls::Mode::Fsgsbase ? "wrfsbase" : "arch_prctl");
+  g_rounds = rounds;
+  char fc[32] = "-", pc[32] = "-";
+  if (rt::tls::init(rt::tls::Mode::Copy, &why) == rt::tls::Mode::Copy) {
+    std::snprintf(fc, sizeof fc, "%.1f", best_of_5(fibers));
+    std::snprintf(pc, sizeof pc, "%.1f", best_of_5(park_pairs));
+  }
+  std::printf("bare_ns=%.1f fiber_ns=%.1f park_ns=%.1f fiber_tls_ns=%.1f park_tls_ns=%.1f fiber_copy_ns=%s "
+              "park_copy_ns=%s set_tp_ns=%.1f wrfsbase_ns=%s tls=%s copy_bytes=%zu\n",
+              b, f, p, ft, pt, fc, pc, tp, wrs, m == rt::tls::Mode::Fsgsbase ? "wrfsbase" : "arch_prctl",
+              rt::tls::g_copy_span);
   return 0;
 }
