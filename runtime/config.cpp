@@ -185,8 +185,9 @@ const Option kOptions[] = {
      p_inherit},
     {"RINGLET_RING_ENTRIES", nullptr, "N", "io_uring submission queue size (default 1024)", p_entries},
     {"RINGLET_TLS", nullptr, "MODE",
-     "thread-local storage of fibers: auto (their own, switched with WRFSBASE or arch_prctl), "
-     "arch_prctl (force the system call), shared (with their carrier; errno still per fiber)",
+     "thread-local storage of fibers: auto (their own: the FS base switched with WRFSBASE, else copied "
+     "at each switch for programs without TLS of their own, else arch_prctl), copy, arch_prctl, "
+     "shared (with their carrier; errno still per fiber)",
      p_tls},
     {"RINGLET_DEBUG", nullptr, "0|1", "verbose diagnostics", p_debug},
     {"RINGLET_DISABLE", nullptr, "0|1", "load but pass every call straight through", p_disable},

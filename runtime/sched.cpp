@@ -39,8 +39,9 @@
 //     switch-out completed (an on_cpu flag cleared in after_switch).
 //   - A fiber's timer lives in the heap of the carrier that armed it; a
 //     fiber resumed elsewhere must disarm it there (or heaps take a lock).
-//   - errno's address is per carrier until fibers get their own TLS: a
-//     fiber must not move between carriers while the compiler may cache it.
+//   - With shared or copied TLS (abi/tls.h) every TLS address, errno's
+//     included, is the carrier's: a fiber must not move to another carrier
+//     while the compiler may cache one (with copied TLS: never).
 //
 // Rejected
 //   - A scheduler context per carrier (g0): two switches per park, and the

@@ -108,7 +108,7 @@ long accept_common(long nr, const Args& a, int flags) {
     // copied out once the fiber runs again.
     sockaddr_storage own;
     socklen_t own_len = 0;
-    bool bounce = addr && addrlen && (tls::aliased(addr, *addrlen) || tls::aliased(addrlen, sizeof *addrlen));
+    bool bounce = addr && addrlen && (tls::aliased(addr, sizeof own) || tls::aliased(addrlen, sizeof *addrlen));
     if (bounce) own_len = sizeof own;
     IoOp op;
     io_uring_sqe* s = io_sqe();

@@ -152,7 +152,7 @@ bool touches_tls(const Req& r, const Cursor& c) {
   if (!tls::g_copy_span) return false;
   if (tls::aliased_iov(c.v, c.n)) return true;
   if (r.addrlen && tls::aliased(r.addrlen, sizeof *r.addrlen)) return true;
-  if (r.addr && tls::aliased(r.addr, r.write ? r.destlen : (r.addrlen ? *r.addrlen : 1))) return true;
+  if (r.addr && tls::aliased(r.addr, r.write ? r.destlen : sizeof(sockaddr_storage))) return true;
   const msghdr* m = r.msg;
   return m && (tls::aliased(m, sizeof *m) || tls::aliased(m->msg_name, m->msg_namelen) ||
                tls::aliased(m->msg_control, m->msg_controllen));

@@ -55,6 +55,17 @@ TEST_CASE("good values are taken", "[config]") {
   REQUIRE(cfg.families == (rt::config::kIo | rt::config::kNet));
   load({"RINGLET_PATCH=-time"});
   REQUIRE(cfg.families == (rt::config::kAllFamilies & ~rt::config::kTime));
+  REQUIRE(cfg.tls == rt::config::TlsMode::Auto);  // the default
+  load({"RINGLET_TLS=copy"});
+  REQUIRE(cfg.tls == rt::config::TlsMode::Copy);
+  load({"RINGLET_TLS=arch_prctl"});
+  REQUIRE(cfg.tls == rt::config::TlsMode::ArchPrctl);
+  load({"RINGLET_TLS=shared"});
+  REQUIRE(cfg.tls == rt::config::TlsMode::Shared);
+  load({"RINGLET_TLS=wrfsbase"});
+  REQUIRE(g_warnings.size() == 1);
+  REQUIRE(g_warnings[0] == "RINGLET_TLS=wrfsbase is not 'auto', 'arch_prctl', 'copy' or 'shared'; using the default");
+  REQUIRE(cfg.tls == rt::config::TlsMode::Auto);
 }
 
 TEST_CASE("a bad value is one warning and the default", "[config]") {
