@@ -172,7 +172,9 @@ __attribute__((constructor(101))) void ringlet_start() {
   install_overflow_report();
   RINGLET_DEBUG_LOG("started: pid %d, stack %zu KiB, io %s", int(getpid()),
                     (rt::config::cfg.stack_size ?: 0) >> 10,
-                    rt::config::cfg.io == rt::config::IoMode::Ring ? "ring" : "try");
+                    rt::config::cfg.io == rt::config::IoMode::Ring  ? "ring"
+                    : rt::config::cfg.io == rt::config::IoMode::Try ? "try"
+                                                                     : "auto");
 }
 
 }  // namespace
