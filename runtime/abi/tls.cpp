@@ -120,13 +120,14 @@ size_t g_libc_modid;
 // ringlet: those keep nothing in TLS whose address another thread uses
 // (errno, locale, exception stacks, the runtime's carrier pointer).
 struct Owner {
+  ElfW(Addr) self;  // ringlet's own module, whatever its file is called
   const char* name = nullptr;
 };
 
 bool known_tls(const char* path) {
   const char* base = strrchr(path, '/');
   base = base ? base + 1 : path;
-  static const char* const kKnown[] = {"libc.so", "libstdc++.so", "libgcc_s.so", "libringlet"};
+  static const char* const kKnown[] = {"libc.so", "libstdc++.so", "libgcc_s.so"};
   for (const char* k : kKnown)
     if (!strncmp(base, k, strlen(k))) return true;
   return false;
@@ -136,7 +137,7 @@ int find_owner(dl_phdr_info* info, size_t, void* arg) {
   auto* o = static_cast<Owner*>(arg);
   for (int i = 0; i < info->dlpi_phnum; ++i) {
     if (info->dlpi_phdr[i].p_type != PT_TLS || info->dlpi_phdr[i].p_memsz == 0) continue;
-    if (known_tls(info->dlpi_name)) return 0;
+    if ((info->dlpi_addr == o->self && info->dlpi_name[0]) || known_tls(info->dlpi_name)) return 0;
     o->name = info->dlpi_name[0] ? info->dlpi_name : "the program";
     return 1;
   }
@@ -321,7 +322,8 @@ Mode init(Mode want, const char** why) {
   if (m == Mode::Fsgsbase && !fsgsbase_usable()) {
     // Copying is exact for TLS nobody else reads; a program with __thread
     // variables of its own may pass their addresses to other threads.
-    Owner o;
+    Dl_info self;
+    Owner o{dladdr(reinterpret_cast<void*>(&init), &self) ? reinterpret_cast<ElfW(Addr)>(self.dli_fbase) : 0};
     dl_iterate_phdr(find_owner, &o);
     g_tls_owner = o.name;
     m = o.name ? Mode::ArchPrctl : Mode::Copy;
