@@ -2,6 +2,7 @@
 
 #include <asm/prctl.h>
 #include <cctype>
+#include <csignal>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -59,6 +60,14 @@ struct Dtv {  // glibc's dtv_t: {counter} or {val, to_free}; dtv[-1] counts the 
 Dtv* g_dtv_image;
 size_t g_dtv_bytes;
 constexpr size_t kHeader = 64;  // an image's header: tcb and dtv words, one line
+// Words of struct pthread that libc keeps per thread outside the TLS
+// blocks: the buffers strerror and strsignal return for numbers they do not
+// know (glibc's tls_state), found by watching them being set. With copied
+// TLS they travel with the fiber in its image's header, after tcb and dtv.
+constexpr unsigned kMaxStateWords = 4;
+size_t g_state_words[kMaxStateWords];  // offsets from the thread pointer
+unsigned g_nstate = 0;
+constexpr size_t kStateAt = 16;  // where they are kept in an image's header
 
 // Proves that a new block got the initialization image (.tdata) and that a
 // write in one block stays there.
@@ -191,6 +200,23 @@ const char* check_layout(void* tp) {
 // Copy mode's own assumptions: the used static blocks, the rseq area outside
 // them (the kernel writes it), and the DTV as glibc lays it out (checked on
 // libc's own entry, which must point at its static block).
+// Which words of the caller's struct pthread hold the messages strerror
+// and strsignal build for numbers they do not know: the ones that point at
+// what they returned.
+const char* find_state_words(char* tp) {
+  const void* made[] = {strerror(0x7ffe1234), strsignal(SIGRTMIN + 7)};
+  g_nstate = 0;
+  for (const void* m : made) {
+    for (size_t off = kHeader; off + 8 <= g_tcb_size; off += 8) {
+      if (at<const void*>(tp, off) != m) continue;
+      if (g_nstate == kMaxStateWords) return "strerror's buffers are not found";
+      g_state_words[g_nstate++] = off;
+      break;
+    }
+  }
+  return nullptr;
+}
+
 const char* prepare_copy(char* tp) {
   Span sp{tp};
   dl_iterate_phdr(find_span, &sp);
@@ -249,6 +275,7 @@ void* create_copy(char* top) {
   memcpy(tp - g_copy_span, g_image, g_copy_span);
   at<void*>(tp, kTcb) = tp;
   at<Dtv*>(tp, 8) = dtv + 1;
+  for (unsigned i = 0; i < g_nstate; ++i) at<void*>(tp, kStateAt + 8 * i) = nullptr;
   return tp;
 }
 
@@ -333,6 +360,10 @@ Mode init(Mode want, const char** why) {
     *why = e;
     return g_mode;
   }
+  if (const char* e = find_state_words(static_cast<char*>(tp))) {
+    *why = e;
+    return g_mode;
+  }
   if (m == Mode::Copy) {
     if (const char* e = prepare_copy(static_cast<char*>(tp))) {
       g_copy_span = 0;
@@ -393,6 +424,10 @@ void swap(void* out, void* in) {
   memcpy(live - n, static_cast<char*>(in) - n, n);
   for (unsigned i = 0; i < g_nmalloc; ++i) at<uint64_t>(libc, g_malloc_words[i]) = keep[i];
   at<void*>(live, 8) = at<void*>(in, 8);
+  for (unsigned i = 0; i < g_nstate; ++i) {
+    at<void*>(out, kStateAt + 8 * i) = at<void*>(live, g_state_words[i]);
+    at<void*>(live, g_state_words[i]) = at<void*>(in, kStateAt + 8 * i);
+  }
 }
 
 namespace {
@@ -425,7 +460,14 @@ void* create_block(char* top, void* root) {
 
 }  // namespace
 
-void destroy(void* tp) { p_deallocate(tp, false); }
+void destroy(void* tp) {
+  // What glibc frees at a thread's exit: the messages strerror and strsignal
+  // left (in the image's header with copied TLS, in its own struct pthread
+  // otherwise).
+  for (unsigned i = 0; i < g_nstate; ++i)
+    free(at<void*>(tp, g_copy_span ? kStateAt + 8 * i : g_state_words[i]));
+  p_deallocate(tp, false);
+}
 
 int call_as(void* tp, int (*fn)(void*), void* arg, int* err) {
   if (g_mode == Mode::Copy) {

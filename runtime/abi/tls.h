@@ -27,8 +27,9 @@
 // Copy mode (where WRFSBASE is unavailable and arch_prctl costs microseconds,
 // as in VMs that trap the MSR write): the FS base never moves. Each fiber
 // owns an image of the static TLS blocks (the used part only, 168 bytes for
-// a C program) and of the DTV pointer; a switch copies the outgoing fiber's
-// out of the carrier's block and the incoming one's in. Every TLS address is
+// a C program), of the DTV pointer and of the words of struct pthread where
+// strerror and strsignal keep their messages; a switch copies the outgoing
+// fiber's out of the carrier's and the incoming one's in. Every TLS address is
 // then the carrier's: valid for the fiber wherever it runs on that carrier
 // (fibers never change carrier), but the same for all of them, so
 //   - a pointer into one fiber's TLS read by another fiber reads its own
