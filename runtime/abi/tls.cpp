@@ -62,8 +62,10 @@ size_t g_dtv_bytes;
 constexpr size_t kHeader = 64;  // an image's header: tcb and dtv words, one line
 // Words of struct pthread that libc keeps per thread outside the TLS
 // blocks: the buffers strerror and strsignal return for numbers they do not
-// know (glibc's tls_state), found by watching them being set. With copied
-// TLS they travel with the fiber in its image's header, after tcb and dtv.
+// know (glibc's tls_state), found as the words that point at what they
+// returned. With copied TLS they travel with the fiber in its image's
+// header, after tcb and dtv; at a fiber's end they are freed, as glibc
+// does at a thread's.
 constexpr unsigned kMaxStateWords = 4;
 size_t g_state_words[kMaxStateWords];  // offsets from the thread pointer
 unsigned g_nstate = 0;
@@ -197,9 +199,6 @@ const char* check_layout(void* tp) {
   return nullptr;
 }
 
-// Copy mode's own assumptions: the used static blocks, the rseq area outside
-// them (the kernel writes it), and the DTV as glibc lays it out (checked on
-// libc's own entry, which must point at its static block).
 // Which words of the caller's struct pthread hold the messages strerror
 // and strsignal build for numbers they do not know: the ones that point at
 // what they returned.
@@ -217,6 +216,9 @@ const char* find_state_words(char* tp) {
   return nullptr;
 }
 
+// Copy mode's own assumptions: the used static blocks, the rseq area outside
+// them (the kernel writes it), and the DTV as glibc lays it out (checked on
+// libc's own entry, which must point at its static block).
 const char* prepare_copy(char* tp) {
   Span sp{tp};
   dl_iterate_phdr(find_span, &sp);
