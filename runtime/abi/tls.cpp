@@ -8,6 +8,7 @@
 #include <cstring>
 #include <dlfcn.h>
 #include <link.h>
+#include <bits/types/res_state.h>  // struct __res_state, without resolv.h's macros
 #include <sys/auxv.h>
 #include <sys/uio.h>
 
@@ -70,6 +71,11 @@ constexpr unsigned kMaxStateWords = 4;
 size_t g_state_words[kMaxStateWords];  // offsets from the thread pointer
 unsigned g_nstate = 0;
 constexpr size_t kStateAt = 16;  // where they are kept in an image's header
+// The resolver's state: glibc gives each thread its own (in struct pthread)
+// and points libc's __resp at it when the thread starts; a fiber gets one
+// at the bottom of its area. g_resp_off: __resp from the thread pointer.
+constexpr size_t kResArea = (sizeof(struct __res_state) + 63) & ~size_t{63};
+long g_resp_off = 0;
 
 // Proves that a new block got the initialization image (.tdata) and that a
 // write in one block stays there.
@@ -196,6 +202,9 @@ const char* check_layout(void* tp) {
   g_libc_off = static_cast<char*>(tp) - l.block;
   g_libc_size = l.size;
   g_libc_modid = l.modid;
+  // __resp is a TLS variable: dlvsym answers with the caller's instance.
+  auto* resp = static_cast<char*>(dlvsym(RTLD_DEFAULT, "__resp", "GLIBC_PRIVATE"));
+  g_resp_off = resp && resp >= l.block && resp + 8 <= l.block + l.size ? resp - static_cast<char*>(tp) : 0;
   return nullptr;
 }
 
@@ -400,13 +409,24 @@ bool aliased_iov(const iovec* v, int n) {
 const char* tls_owner() { return g_tls_owner; }
 
 size_t area_size() {
-  if (g_mode == Mode::Copy) return ((g_copy_span + 63) & ~size_t{63}) + 2 * kHeader;
-  return per_fiber() ? g_static_size + g_static_align : 0;
+  size_t res = g_resp_off ? kResArea : 0;
+  if (g_mode == Mode::Copy) return ((g_copy_span + 63) & ~size_t{63}) + 2 * kHeader + res;
+  return per_fiber() ? g_static_size + g_static_align + res : 0;
 }
 
 void set_tp(void* tp) { set_tp_raw(g_mode, tp); }
 
-void* create(char* top, void* root) { return g_mode == Mode::Copy ? create_copy(top) : create_block(top, root); }
+void* create(char* top, void* root) {
+  void* tp = g_mode == Mode::Copy ? create_copy(top) : create_block(top, root);
+  if (tp && g_resp_off) {
+    // Its own resolver state, zeroed as a new thread's, at the bottom of the
+    // area (below the static blocks or the image).
+    auto* res = reinterpret_cast<struct __res_state*>((reinterpret_cast<uintptr_t>(top) - area_size() + 63) & ~uintptr_t{63});
+    memset(res, 0, sizeof *res);
+    at<struct __res_state*>(tp, size_t(g_resp_off)) = res;
+  }
+  return tp;
+}
 
 void* root_image() {
   size_t len = area_size();

@@ -14,7 +14,8 @@
 //     libthread_db (_thread_db_* symbols), the robust list after tid,
 //   - the rseq area at __rseq_offset,
 //   - __ctype_init and __call_tls_dtors (GLIBC_PRIVATE), which glibc runs at
-//     thread start and exit,
+//     thread start and exit, and __resp (GLIBC_PRIVATE TLS), which it
+//     points at the thread's own resolver state,
 //   - the words of libc's TLS block that malloc sets on first use (tcache,
 //     arena), found at start by watching a scratch block's first malloc:
 //     fibers share their carrier's, because glibc's per-thread cleanup that

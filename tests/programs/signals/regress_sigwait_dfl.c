@@ -23,7 +23,13 @@ int main(){
   struct timespec ts = {3, 0};
   siginfo_t si;
   pid_t c = fork();
-  if (c == 0) _exit(7);
+  /* The child exits once the parent waits: a SIGCHLD sent before that
+   * finds the parent blocking it, and natively the kernel then hands it to
+   * the idle thread, which discards it (seen on a loaded machine). */
+  if (c == 0) {
+    usleep(200000);
+    _exit(7);
+  }
   int r = sigtimedwait(&s, &si, &ts);
   printf("SIGCHLD wait: r=%d (%s) si_pid==child %d si_status=%d\n", r, r > 0 ? strsignal(r) : "none", si.si_pid == c, si.si_status);
   waitpid(c, NULL, 0);

@@ -2,13 +2,14 @@
  * thread-local variables of its own (so that under ringlet, without
  * FSGSBASE, it runs with copied TLS): errno, the messages strerror and
  * strsignal build for numbers they do not know (glibc keeps those in
- * struct pthread, not in TLS), inet_ntoa's buffer and the thread's locale
- * (uselocale). 24 threads take them, block, and check they are still
- * theirs. */
+ * struct pthread, not in TLS), inet_ntoa's buffer, the thread's locale
+ * (uselocale) and its resolver state (_res). 24 threads take them, block,
+ * and check they are still theirs. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <locale.h>
 #include <pthread.h>
+#include <resolv.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -34,6 +35,8 @@ static void *worker(void *arg) {
   locale_t mine = newlocale(LC_NUMERIC_MASK, id % 2 ? "C.UTF-8" : "C", (locale_t)0);
   CHECK(mine != (locale_t)0);
   uselocale(mine);
+  CHECK(res_init() == 0);
+  _res.retry = 10 + id;
   if (id == 0) report_os_threads();
   for (int r = 0; r < ROUNDS; r++) {
     char want[64];
@@ -53,6 +56,7 @@ static void *worker(void *arg) {
     snprintf(want, sizeof want, "10.0.%d.%d", id, r);
     if (strcmp(ip, want)) FAIL("thread %d: inet_ntoa says '%s'", id, ip);
     if (uselocale((locale_t)0) != mine) FAIL("thread %d: another thread's locale", id);
+    if (_res.retry != 10 + id) FAIL("thread %d: _res.retry is %d", id, _res.retry);
     errno = 1000 + id;
     nap(50000);
     if (errno != 1000 + id) FAIL("thread %d: errno %d", id, errno);
@@ -68,6 +72,8 @@ int main(void) {
   pthread_t t[N];
   for (int i = 0; i < N; i++) CHECK_RC(pthread_create(&t[i], NULL, worker, (void *)(intptr_t)i), 0);
   for (int i = 0; i < N; i++) CHECK_RC(pthread_join(t[i], NULL), 0);
-  printf("threads=%d rounds=%d: strerror, strsignal, inet_ntoa, locale and errno each their own\n", N, ROUNDS);
+  CHECK(res_init() == 0);
+  printf("threads=%d rounds=%d: strerror, strsignal, inet_ntoa, locale, _res and errno each their own; main's _res.retry %d\n",
+         N, ROUNDS, _res.retry);
   return 0;
 }
