@@ -48,6 +48,13 @@ int io_submit_wait(io_uring_sqe* sqe, IoOp& op, int64_t deadline) {
   return io_wait(op, deadline);
 }
 
+int io_wait_ready(int fd, unsigned events, int64_t deadline) {
+  IoOp op;
+  io_uring_sqe* s = io_sqe();
+  io_uring_prep_poll_add(s, fd, events);
+  return io_submit_wait(s, op, deadline);
+}
+
 int64_t deadline_after(int64_t ns) {
   if (ns <= 0) return kNoDeadline;
   return add_ns(now_ns(), ns);

@@ -40,6 +40,9 @@ constexpr int kDeadlinePassed = -(1 << 20);
 int io_wait(IoOp& op, int64_t deadline);
 // io_track + io_wait.
 int io_submit_wait(io_uring_sqe* sqe, IoOp& op, int64_t deadline);
+// Parks until fd is ready for `events` (a POLL_ADD: no memory of the caller
+// is handed to the kernel); the poll mask, or what io_wait returns.
+int io_wait_ready(int fd, unsigned events, int64_t deadline);
 
 // Deadline `ns` from now, kNoDeadline for 0 (no timeout).
 int64_t deadline_after(int64_t ns);

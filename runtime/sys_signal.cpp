@@ -55,10 +55,7 @@ long h_rt_sigtimedwait(const Args& a) {
   if (fd < 0) return pass(SYS_rt_sigtimedwait, a);  // no descriptor left: the kernel waits
   fsig::set_waiting(set);
   for (;;) {
-    IoOp op;
-    io_uring_sqe* s = io_sqe();
-    io_uring_prep_poll_add(s, int(fd), POLLIN);
-    long w = io_submit_wait(s, op, deadline);
+    long w = io_wait_ready(int(fd), POLLIN, deadline);
     if (int sig = fsig::take(set, info)) {
       r = sig;
       break;

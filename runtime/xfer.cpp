@@ -162,10 +162,7 @@ bool touches_tls(const Req& r, const Cursor& c) {
 // no user memory), then a non-blocking attempt, until one moves data.
 long ready_op(const Req& r, Cursor& c, int64_t deadline) {
   for (;;) {
-    IoOp op;
-    io_uring_sqe* s = io_sqe();
-    io_uring_prep_poll_add(s, r.fd, r.write ? POLLOUT : POLLIN);
-    long w = io_submit_wait(s, op, deadline);
+    long w = io_wait_ready(r.fd, r.write ? POLLOUT : POLLIN, deadline);
     if (w < 0) return w;
     long res = attempt(r, c, true);
     if (res != -EAGAIN) return res;
