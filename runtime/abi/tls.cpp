@@ -16,6 +16,7 @@
 
 namespace rt::tls {
 
+Mode g_mode = Mode::Shared;
 size_t g_copy_span = 0;
 
 namespace {
@@ -29,8 +30,6 @@ void* create_block(char* top, void* root);
 constexpr size_t kTcb = 0x00, kSelf = 0x10, kMultipleThreads = 0x18;
 constexpr size_t kCopyFrom = 0x20, kCopyTo = 0x50;  // sysinfo .. feature_1
 constexpr uint32_t kRseqCpuIdFailed = uint32_t(-2);  // RSEQ_CPU_ID_REGISTRATION_FAILED
-
-Mode g_mode = Mode::Shared;
 
 void* (*p_allocate)(void*);
 void (*p_deallocate)(void*, bool);
@@ -74,7 +73,7 @@ constexpr size_t kStateAt = 16;  // where they are kept in an image's header
 // The resolver's state: glibc gives each thread its own (in struct pthread)
 // and points libc's __resp at it when the thread starts; a fiber gets one
 // at the bottom of its area. g_resp_off: __resp from the thread pointer.
-constexpr size_t kResArea = (sizeof(struct __res_state) + 63) & ~size_t{63};
+constexpr size_t kResArea = ((sizeof(struct __res_state) + 63) & ~size_t{63}) + 64;  // and room to align it
 long g_resp_off = 0;
 
 // Proves that a new block got the initialization image (.tdata) and that a
@@ -225,6 +224,15 @@ const char* find_state_words(char* tp) {
   return nullptr;
 }
 
+// What create or create_copy allocated besides the area, and what glibc
+// frees at a thread's exit: the messages strerror and strsignal left (in an
+// image's header, or in a block's own struct pthread), the DTV and the
+// dynamic TLS blocks.
+void release(void* tp, bool image) {
+  for (unsigned i = 0; i < g_nstate; ++i) free(at<void*>(tp, image ? kStateAt + 8 * i : g_state_words[i]));
+  p_deallocate(tp, false);
+}
+
 // Copy mode's own assumptions: the used static blocks, the rseq area outside
 // them (the kernel writes it), and the DTV as glibc lays it out (checked on
 // libc's own entry, which must point at its static block).
@@ -259,7 +267,7 @@ const char* prepare_copy(char* tp) {
   char* fresh = static_cast<char*>(create_block(buf + len, tp));
   if (!fresh) return "the dynamic loader could not set up a TLS block";
   memcpy(g_image, fresh - span, span);
-  destroy(fresh);
+  release(fresh, false);
   free(buf);
   g_copy_span = span;
   return nullptr;
@@ -333,7 +341,7 @@ const char* probe(Mode m, void* root) {
   }
   // The scratch block's DTV is freed; what its first malloc set up (a
   // cache, maybe an arena) stays allocated, once.
-  destroy(tp);
+  release(tp, m == Mode::Copy);
   free(buf);
   free(saved);
   return nullptr;
@@ -395,8 +403,6 @@ Mode init(Mode want, const char** why) {
 }
 
 const char* check(void* tp) { return check_layout(tp); }
-
-Mode mode() { return g_mode; }
 
 bool aliased_iov(const iovec* v, int n) {
   if (!g_copy_span || n <= 0) return false;
@@ -482,14 +488,7 @@ void* create_block(char* top, void* root) {
 
 }  // namespace
 
-void destroy(void* tp) {
-  // What glibc frees at a thread's exit: the messages strerror and strsignal
-  // left (in the image's header with copied TLS, in its own struct pthread
-  // otherwise).
-  for (unsigned i = 0; i < g_nstate; ++i)
-    free(at<void*>(tp, g_copy_span ? kStateAt + 8 * i : g_state_words[i]));
-  p_deallocate(tp, false);
-}
+void destroy(void* tp) { release(tp, g_mode == Mode::Copy); }
 
 int call_as(void* tp, int (*fn)(void*), void* arg, int* err) {
   if (g_mode == Mode::Copy) {

@@ -64,7 +64,8 @@ Mode init(Mode want, const char** why);
 // them on the calling thread's): null if every assumption holds, else the
 // first that does not.
 const char* check(void* tp);
-Mode mode();
+extern Mode g_mode;
+inline Mode mode() { return g_mode; }
 // After init without WRFSBASE: the first module whose own static TLS ruled
 // out copying (null if none).
 const char* tls_owner();
