@@ -3,8 +3,10 @@
  * runs, so the kernel must not be left to use them while it is parked):
  * writes from and reads into __thread buffers through full pipes and
  * socket pairs (readv/writev with __thread iovecs too), connect from and
- * accept into __thread addresses, open and stat of a path held in TLS into
- * a __thread struct stat, and a robust mutex whose owners die holding it.
+ * accept into __thread addresses, files created from a path held in TLS
+ * and read (from the disk, not the page cache) into a __thread buffer, stat
+ * into a __thread struct stat, and a robust mutex whose owners die holding
+ * it.
  * Every thread checks that each byte it got is the one sent. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -35,6 +37,7 @@ static __thread char path[64];
 static __thread struct stat st;
 
 static pthread_barrier_t barrier;
+static char file_base[48];
 
 /* Sends ROUNDS chunks of `tag` bytes from TLS, alternating write and writev. */
 static void *writer(void *arg) {
@@ -85,16 +88,21 @@ static void *reader(void *arg) {
   return (void *)got;
 }
 
-static int listener;
-static in_port_t listen_port;
+/* Two listeners; client i connects to listener i % 2 from a TLS address
+ * and says which it meant, the acceptor (its address in TLS too) checks it
+ * and sends back the client's port as it saw it. */
+static int listener[2];
+static in_port_t listen_port[2];
 
-/* Connects from a TLS address; the acceptor sends back the port it saw. */
 static void *client(void *arg) {
-  (void)arg;
+  int id = (int)(intptr_t)arg;
   int s = socket(AF_INET, SOCK_STREAM, 0);
   CHECK(s >= 0);
-  addr = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = listen_port, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  addr = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = listen_port[id % 2],
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
   CHECK(connect(s, (struct sockaddr *)&addr, sizeof addr) == 0);
+  char which = (char)(id % 2);
+  CHECK(write(s, &which, 1) == 1);
   struct sockaddr_in me;
   socklen_t ml = sizeof me;
   CHECK(getsockname(s, (struct sockaddr *)&me, &ml) == 0);
@@ -106,36 +114,53 @@ static void *client(void *arg) {
 }
 
 static void *acceptor(void *arg) {
-  long n = (long)(intptr_t)arg;
-  for (long i = 0; i < n; i++) {
+  int l = (int)(intptr_t)arg;
+  for (int i = 0; i < N / 2; i++) {
     addr_len = sizeof addr;
     memset(&addr, 0, sizeof addr);
-    int c = accept(listener, (struct sockaddr *)&addr, &addr_len);
+    int c = accept(listener[l], (struct sockaddr *)&addr, &addr_len);
     CHECK(c >= 0);
     if (addr_len != sizeof addr || addr.sin_family != AF_INET || addr.sin_addr.s_addr != htonl(INADDR_LOOPBACK))
       FAIL("accept filled %u bytes, family %d", addr_len, addr.sin_family);
+    char which;
+    CHECK(read(c, &which, 1) == 1);
+    if (which != l) FAIL("a client for listener %d connected to listener %d", which, l);
     CHECK(write(c, &addr.sin_port, sizeof addr.sin_port) == sizeof addr.sin_port);
     close(c);
   }
   return NULL;
 }
 
-/* open and stat of a path held in TLS, into a TLS struct stat. */
-static void *stat_in_tls(void *arg) {
-  const char *file = arg;
-  struct stat ref;
-  CHECK(stat(file, &ref) == 0);
-  for (int i = 0; i < 50; i++) {
-    snprintf(path, sizeof path, "%s", file);
+/* Files through TLS: each thread creates its own file from a path held in
+ * TLS (O_CREAT goes past the dentry cache), fills it with its tag, drops it
+ * from the page cache (so that a read must wait for the disk) and reads it
+ * back into a TLS buffer; stat of the TLS path into a TLS struct stat. The
+ * other threads do the same meanwhile, each with its own path and bytes. */
+static void *files_in_tls(void *arg) {
+  int id = (int)(intptr_t)arg;
+  char own[64];
+  snprintf(own, sizeof own, "%s.%d", (const char *)file_base, id);
+  for (int i = 0; i < 20; i++) {
+    snprintf(path, sizeof path, "%s", own);
+    int fd = open(path, O_CREAT | O_TRUNC | O_RDWR, 0600);
+    CHECK(fd >= 0);
+    struct stat by_fd, by_name;
+    CHECK(fstat(fd, &by_fd) == 0 && stat(own, &by_name) == 0);
+    if (by_fd.st_ino != by_name.st_ino) FAIL("thread %d: open through TLS opened another file", id);
+    memset(out_buf, 'a' + id, CHUNK);
+    CHECK(write(fd, out_buf, CHUNK) == CHUNK);
+    CHECK(fdatasync(fd) == 0);
+    CHECK(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0);
+    memset(in_buf, 0, CHUNK);
+    CHECK(pread(fd, in_buf, CHUNK, 0) == CHUNK);
+    for (int k = 0; k < CHUNK; k++)
+      if (in_buf[k] != 'a' + id) FAIL("thread %d: byte %d of its file read as %d", id, k, in_buf[k]);
+    close(fd);
     memset(&st, 0, sizeof st);
     CHECK(stat(path, &st) == 0);
-    if (st.st_ino != ref.st_ino || st.st_size != ref.st_size) FAIL("stat through TLS: inode %lu", (unsigned long)st.st_ino);
-    int fd = open(path, O_RDONLY);
-    CHECK(fd >= 0);
-    CHECK(read(fd, in_buf, 5) == 5);
-    close(fd);
-    usleep(100);
+    if (st.st_ino != by_name.st_ino || st.st_size != CHUNK) FAIL("thread %d: stat through TLS: inode %lu", id, (unsigned long)st.st_ino);
   }
+  unlink(own);
   return NULL;
 }
 
@@ -152,6 +177,7 @@ static void *die_holding(void *arg) {
 
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
+  snprintf(file_base, sizeof file_base, "/tmp/ringlet-copy-io-%d", (int)getpid());
   /* Streams: pipes and socket pairs, each with one writer and one reader. */
   pthread_t t[2 * N];
   pthread_barrier_init(&barrier, NULL, 2 * N);
@@ -173,31 +199,30 @@ int main(void) {
   printf("streams: %d, %ld bytes, each byte its sender's\n", N, total);
 
   /* connect and accept with addresses in TLS */
-  listener = socket(AF_INET, SOCK_STREAM, 0);
-  CHECK(listener >= 0);
-  struct sockaddr_in la = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  CHECK(bind(listener, (struct sockaddr *)&la, sizeof la) == 0 && listen(listener, 64) == 0);
-  socklen_t ll = sizeof la;
-  CHECK(getsockname(listener, (struct sockaddr *)&la, &ll) == 0);
-  listen_port = la.sin_port;
-  pthread_t acc, cl[N];
-  CHECK_RC(pthread_create(&acc, NULL, acceptor, (void *)(intptr_t)N), 0);
-  for (int i = 0; i < N; i++) CHECK_RC(pthread_create(&cl[i], NULL, client, NULL), 0);
+  pthread_t acc[2], cl[N];
+  for (int l = 0; l < 2; l++) {
+    listener[l] = socket(AF_INET, SOCK_STREAM, 0);
+    CHECK(listener[l] >= 0);
+    struct sockaddr_in la = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    CHECK(bind(listener[l], (struct sockaddr *)&la, sizeof la) == 0 && listen(listener[l], 64) == 0);
+    socklen_t ll = sizeof la;
+    CHECK(getsockname(listener[l], (struct sockaddr *)&la, &ll) == 0);
+    listen_port[l] = la.sin_port;
+  }
+  for (int l = 0; l < 2; l++) CHECK_RC(pthread_create(&acc[l], NULL, acceptor, (void *)(intptr_t)l), 0);
+  for (int i = 0; i < N; i++) CHECK_RC(pthread_create(&cl[i], NULL, client, (void *)(intptr_t)i), 0);
   for (int i = 0; i < N; i++) CHECK_RC(pthread_join(cl[i], NULL), 0);
-  CHECK_RC(pthread_join(acc, NULL), 0);
-  close(listener);
-  printf("connections: %d, each acceptor saw its client's port\n", N);
+  for (int l = 0; l < 2; l++) {
+    CHECK_RC(pthread_join(acc[l], NULL), 0);
+    close(listener[l]);
+  }
+  printf("connections: %d to 2 listeners, each where its client meant, each acceptor saw its client's port\n", N);
 
-  /* paths and stat buffers in TLS */
-  char file[] = "/tmp/ringlet-copy-io-XXXXXX";
-  int fd = mkstemp(file);
-  CHECK(fd >= 0 && write(fd, "hello", 5) == 5);
-  close(fd);
+  /* files: paths, buffers and stat results in TLS */
   pthread_t s[4];
-  for (int i = 0; i < 4; i++) CHECK_RC(pthread_create(&s[i], NULL, stat_in_tls, file), 0);
+  for (int i = 0; i < 4; i++) CHECK_RC(pthread_create(&s[i], NULL, files_in_tls, (void *)(intptr_t)i), 0);
   for (int i = 0; i < 4; i++) CHECK_RC(pthread_join(s[i], NULL), 0);
-  unlink(file);
-  printf("stat and open: paths and buffers in TLS agree with the file\n");
+  printf("files: opened, read and stat'ed through TLS, each thread its own\n");
 
   /* A robust mutex whose owners die holding it, 40 times. */
   pthread_mutexattr_t ma;
